@@ -1,0 +1,1 @@
+"""Readers of the project's source files (CSV, YAML, Turtle) into rdflib graphs."""

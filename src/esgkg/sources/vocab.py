@@ -1,0 +1,246 @@
+"""Compile the reference vocabularies (``ontology/vocab/*.csv``) into SKOS concept schemes.
+
+Each CSV becomes one named graph; concept IRIs are ``vocab/<scheme>/<code>``. The compiled
+``Vocabularies`` also answers "is this code known?" for the report loaders, so that a typo in
+the data is an error naming the file and line, not a dangling IRI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
+
+from .. import ids
+from ..errors import InputError
+from ..namespaces import ESGKG, QB, QUANTITYKIND, QUDT, UNIT, bind_prefixes
+from ..units import UnitTable, load_unit_table
+from .files import read_csv
+
+
+@dataclass
+class Vocabularies:
+    """The compiled vocabularies: one graph each, and the codes each scheme knows."""
+
+    graphs: dict[URIRef, Graph] = field(default_factory=dict)
+    codes: dict[str, set[str]] = field(default_factory=dict)
+    units: UnitTable | None = None
+
+    def known(self, scheme: str, code: str) -> bool:
+        return code in self.codes.get(scheme, set())
+
+    def require(self, scheme: str, code: str, where: str) -> URIRef:
+        """The concept IRI of ``code`` in ``scheme``, or an InputError naming ``where``."""
+        if not self.known(scheme, code):
+            raise InputError(f"{where}: unknown {scheme} code {code!r}")
+        return ids.concept(scheme, code)
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip() for p in text.split(";") if p.strip()]
+
+
+class _SchemeWriter:
+    """Adds concepts of one scheme to a graph, remembering their codes."""
+
+    def __init__(self, graph: Graph, vocab: Vocabularies, scheme: str, title: str):
+        self.graph, self.vocab, self.scheme = graph, vocab, scheme
+        self.iri = ids.scheme(scheme)
+        graph.add((self.iri, RDF.type, SKOS.ConceptScheme))
+        graph.add((self.iri, SKOS.prefLabel, Literal(title, lang="en")))
+        vocab.codes.setdefault(scheme, set())
+
+    def concept(self, code: str, label: str, where: str, definition: str = "",
+                broader: str = "", rdf_type: URIRef | None = None) -> URIRef:
+        if not code or not label:
+            raise InputError(f"{where}: a concept needs a code and a label")
+        if code in self.vocab.codes[self.scheme]:
+            raise InputError(f"{where}: {self.scheme} code {code!r} is listed twice")
+        iri = ids.concept(self.scheme, ids.check_code(code, f"{self.scheme} code"))
+        self.vocab.codes[self.scheme].add(code)
+        g = self.graph
+        g.add((iri, RDF.type, SKOS.Concept))
+        if rdf_type is not None:
+            g.add((iri, RDF.type, rdf_type))
+        g.add((iri, SKOS.inScheme, self.iri))
+        g.add((iri, SKOS.notation, Literal(code)))
+        g.add((iri, SKOS.prefLabel, Literal(label, lang="en")))
+        if definition:
+            g.add((iri, SKOS.definition, Literal(definition, lang="en")))
+        if broader:
+            g.add((iri, SKOS.broader, ids.concept(self.scheme, broader)))
+        else:
+            g.add((iri, SKOS.topConceptOf, self.iri))
+        return iri
+
+
+def _check_broader(graph: Graph, vocab: Vocabularies, scheme: str, path: Path) -> None:
+    if not scheme:
+        return
+    for child, parent in graph.subject_objects(SKOS.broader):
+        code = str(parent).rsplit("/", 1)[-1]
+        if str(parent).startswith(str(ids.scheme(scheme))) and not vocab.known(scheme, code):
+            raise InputError(f"{path}: {child} has unknown broader code {code!r}")
+
+
+def _codelists(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    writers: dict[str, _SchemeWriter] = {}
+    for line, row in read_csv(path, ["scheme", "code", "label", "definition"]):
+        name = ids.check_slug(row["scheme"], f"{path}:{line}: scheme")
+        w = writers.get(name) or writers.setdefault(
+            name, _SchemeWriter(g, vocab, name, f"{name.replace('-', ' ')} codes"))
+        w.concept(row["code"], row["label"], f"{path}:{line}", row["definition"])
+
+
+def _breakdown_codes(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    writers: dict[str, _SchemeWriter] = {}
+    for line, row in read_csv(path, ["dimension", "code", "label"]):
+        dim = ids.check_slug(row["dimension"], f"{path}:{line}: dimension")
+        if dim not in writers:
+            writers[dim] = _SchemeWriter(g, vocab, dim, f"{dim.replace('-', ' ')} breakdown codes")
+            g.add((dimension_property(dim), QB.codeList, writers[dim].iri))
+        writers[dim].concept(row["code"], row["label"], f"{path}:{line}")
+
+
+def dimension_property(key: str) -> URIRef:
+    """The ontology's dimension property for a breakdown key (``age-group`` -> esgkg:ageGroup)."""
+    head, *rest = key.split("-")
+    return ESGKG[head + "".join(p.capitalize() for p in rest)]
+
+
+def _hkex(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    w = _SchemeWriter(g, vocab, "hkex", "HKEX ESG Reporting Guide")
+    for line, row in read_csv(path, ["code", "kind", "parent", "label", "level"]):
+        where = f"{path}:{line}"
+        iri = w.concept(row["code"], row["label"], where, broader=row["parent"])
+        g.add((iri, ESGKG.kind, vocab.require("hkex-kind", row["kind"], where)))
+        if row["level"]:
+            g.add((iri, ESGKG.disclosureLevel, vocab.require("disclosure-level", row["level"], where)))
+
+
+def _gri(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    w = _SchemeWriter(g, vocab, "gri", "GRI Standards disclosures")
+    rows = list(read_csv(path, ["code", "standard", "label", "close_match"]))
+    standards = {r["code"] for _, r in rows if r["code"].startswith("GRI-")}
+    for line, row in rows:
+        code = row["code"]
+        parent = f"GRI-{code.split('-')[0]}" if not code.startswith("GRI-") else ""
+        iri = w.concept(code, row["label"], f"{path}:{line}",
+                        broader=parent if parent in standards else "")
+        if row["standard"]:
+            g.add((iri, SKOS.scopeNote, Literal(row["standard"], lang="en")))
+        for match in _split(row["close_match"]):
+            g.add((iri, SKOS.closeMatch, ids.concept("hkex", match)))
+
+
+def _simple(scheme: str, title: str) -> Callable[[Path, Vocabularies, Graph], None]:
+    def compile_(path: Path, vocab: Vocabularies, g: Graph) -> None:
+        w = _SchemeWriter(g, vocab, scheme, title)
+        for line, row in read_csv(path, ["code", "label"]):
+            iri = w.concept(row["code"], row["label"], f"{path}:{line}")
+            if row.get("url"):
+                g.add((iri, RDFS.seeAlso, URIRef(row["url"])))
+    return compile_
+
+
+def _standards(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    w = _SchemeWriter(g, vocab, "standard", "Standards and certification schemes")
+    for line, row in read_csv(path, ["code", "label", "broader", "issuer", "edition", "kind"]):
+        where = f"{path}:{line}"
+        iri = w.concept(row["code"], row["label"], where, broader=row["broader"])
+        if row["issuer"]:
+            g.add((iri, ESGKG.issuerName, Literal(row["issuer"])))
+        if row["edition"]:
+            g.add((iri, ESGKG.editionYear, Literal(row["edition"], datatype=XSD.gYear)))
+        if row["kind"]:
+            g.add((iri, ESGKG.kind, vocab.require("standard-kind", row["kind"], where)))
+
+
+def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    w = _SchemeWriter(g, vocab, "indicator", "esgkg indicators")
+    cols = ["code", "label", "definition", "quantity_kind", "kind", "hkex", "gri"]
+    for line, row in read_csv(path, cols):
+        where = f"{path}:{line}"
+        iri = w.concept(row["code"], row["label"], where, row["definition"],
+                        rdf_type=ESGKG.Indicator)
+        if row["quantity_kind"]:
+            g.add((iri, QUDT.hasQuantityKind, QUANTITYKIND[row["quantity_kind"]]))
+        g.add((iri, ESGKG.indicatorKind, vocab.require("indicator-kind", row["kind"], where)))
+        for code in _split(row["hkex"]):
+            g.add((iri, ESGKG.hkexKpi, vocab.require("hkex", code, where)))
+        for code in _split(row["gri"]):
+            g.add((iri, ESGKG.griDisclosure, vocab.require("gri", code, where)))
+
+
+def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    table = load_unit_table(path)
+    vocab.units = table
+    w = _SchemeWriter(g, vocab, "unit", "Units as printed in reports")
+    slugs: set[str] = set()
+    for u in table:
+        slug = ids.slugify(u.printed)
+        while slug in slugs:  # distinct spellings that slug alike ("t", "T")
+            slug += "-x"
+        slugs.add(slug)
+        iri = w.concept(slug, u.printed, f"{path}: unit {u.printed!r}", rdf_type=ESGKG.PrintedUnit)
+        g.add((iri, ESGKG.printedScale, Literal(u.scale, datatype=XSD.decimal)))
+        if u.ucum:
+            g.add((iri, ESGKG.ucumCode, Literal(u.ucum)))
+        if u.note:
+            g.add((iri, SKOS.note, Literal(u.note, lang="en")))
+        if u.qudt_unit:
+            qudt_unit = UNIT[u.qudt_unit]
+            g.add((iri, ESGKG.qudtUnit, qudt_unit))
+            g.add((qudt_unit, RDF.type, QUDT.Unit))
+            if u.multiplier is not None:
+                g.add((qudt_unit, QUDT.conversionMultiplier, Literal(u.multiplier, datatype=XSD.decimal)))
+            if u.quantity_kind:
+                g.add((qudt_unit, QUDT.hasQuantityKind, QUANTITYKIND[u.quantity_kind]))
+        if u.quantity_kind:
+            g.add((iri, QUDT.hasQuantityKind, QUANTITYKIND[u.quantity_kind]))
+
+
+# (graph name, file, compiler) in dependency order: code lists first, indicators last.
+VOCABULARIES: list[tuple[str, str, Callable[[Path, Vocabularies, Graph], None]]] = [
+    ("codelists", "codelists.csv", _codelists),
+    ("codes", "codes.csv", _breakdown_codes),
+    ("frameworks", "frameworks.csv", _simple("framework", "Reporting frameworks")),
+    ("topics", "topics.csv", _simple("topic", "esgkg topics")),
+    ("sdg", "sdg.csv", _simple("sdg", "UN Sustainable Development Goals")),
+    ("hkex", "hkex.csv", _hkex),
+    ("gri", "gri.csv", _gri),
+    ("standards", "standards.csv", _standards),
+    ("units", "units.csv", _units),
+    ("indicators", "indicators.csv", _indicators),
+]
+
+
+def iter_vocabulary_files(vocab_dir: Path) -> Iterator[Path]:
+    for _, filename, _ in VOCABULARIES:
+        yield vocab_dir / filename
+
+
+def load_vocabularies(vocab_dir: Path) -> Vocabularies:
+    """Compile every vocabulary CSV; a missing file or a bad row is an InputError naming it."""
+    vocab = Vocabularies()
+    for name, filename, compile_ in VOCABULARIES:
+        g = Graph()
+        bind_prefixes(g)
+        path = vocab_dir / filename
+        compile_(path, vocab, g)
+        _check_broader(g, vocab, _scheme_of(g), path)
+        vocab.graphs[ids.vocab_graph(name)] = g
+    return vocab
+
+
+def _scheme_of(g: Graph) -> str:
+    schemes = [str(s).rsplit("/", 1)[-1] for s in g.subjects(RDF.type, SKOS.ConceptScheme)]
+    return schemes[0] if len(schemes) == 1 else ""
+
+
+def decimal_literal(value: Decimal) -> Literal:
+    return Literal(value, datatype=XSD.decimal)

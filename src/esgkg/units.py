@@ -1,0 +1,117 @@
+"""The unit table: each unit string printed in a report -> QUDT unit, UCUM code, scale.
+
+One source, ``ontology/vocab/units.csv``; the build compiles it into the units vocabulary and
+the loaders use it to attach the unit, the printed string and the scale to every value.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .errors import InputError
+
+COLUMNS = ["printed", "qudt_unit", "ucum", "scale", "quantity_kind", "multiplier", "note"]
+
+
+@dataclass(frozen=True)
+class PrintedUnit:
+    """One printed unit string and what it means."""
+
+    printed: str
+    qudt_unit: str | None
+    ucum: str
+    scale: Decimal
+    quantity_kind: str | None
+    multiplier: Decimal | None
+    note: str = ""
+
+
+class UnknownUnit(InputError):
+    """A unit string that the unit table does not list."""
+
+
+class UnitTable:
+    """Lookup of printed unit strings, and conversion between QUDT units of one kind."""
+
+    def __init__(self, units: list[PrintedUnit]):
+        self._by_printed = {u.printed: u for u in units}
+        self._multipliers: dict[str, Decimal] = {}
+        for u in units:
+            if u.qudt_unit and u.multiplier is not None:
+                self._multipliers.setdefault(u.qudt_unit, u.multiplier)
+
+    def __iter__(self):
+        return iter(self._by_printed.values())
+
+    def __len__(self) -> int:
+        return len(self._by_printed)
+
+    def __contains__(self, printed: str) -> bool:
+        return printed in self._by_printed
+
+    def lookup(self, printed: str) -> PrintedUnit:
+        try:
+            return self._by_printed[printed]
+        except KeyError:
+            raise UnknownUnit(
+                f"unknown unit {printed!r}: it is not a 'printed' row of ontology/vocab/units.csv"
+            ) from None
+
+    def multiplier(self, qudt_unit: str) -> Decimal:
+        try:
+            return self._multipliers[qudt_unit]
+        except KeyError:
+            raise UnknownUnit(f"no conversion multiplier known for QUDT unit {qudt_unit!r}") from None
+
+    def convert(self, value: Decimal, printed: str, to_qudt_unit: str) -> Decimal:
+        """Convert a value in a printed unit to another QUDT unit of the same quantity kind."""
+        src = self.lookup(printed)
+        if not src.qudt_unit or src.multiplier is None:
+            raise UnknownUnit(f"unit {printed!r} has no QUDT unit to convert from")
+        return value * src.scale * src.multiplier / self.multiplier(to_qudt_unit)
+
+
+def _decimal(text: str, what: str, where: str) -> Decimal | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"{where}: {what} {text!r} is not a number") from None
+
+
+def load_unit_table(path: Path) -> UnitTable:
+    """Read ``units.csv``; a missing file or a malformed row is an InputError naming it."""
+    if not path.is_file():
+        raise InputError(f"unit table not found: {path}")
+    units: list[PrintedUnit] = []
+    seen: set[str] = set()
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in COLUMNS[:6] if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+        for lineno, row in enumerate(reader, start=2):
+            where = f"{path}:{lineno}"
+            printed = row["printed"]
+            if not printed:
+                raise InputError(f"{where}: empty 'printed' unit")
+            if printed in seen:
+                raise InputError(f"{where}: unit {printed!r} is listed twice")
+            seen.add(printed)
+            units.append(
+                PrintedUnit(
+                    printed=printed,
+                    qudt_unit=(row["qudt_unit"] or "").strip() or None,
+                    ucum=(row["ucum"] or "").strip(),
+                    scale=_decimal(row["scale"], "scale", where) or Decimal(1),
+                    quantity_kind=(row["quantity_kind"] or "").strip() or None,
+                    multiplier=_decimal(row["multiplier"], "multiplier", where),
+                    note=(row.get("note") or "").strip(),
+                )
+            )
+    return UnitTable(units)

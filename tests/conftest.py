@@ -1,0 +1,44 @@
+"""Shared fixtures: the real project, a copy of it to break, and a store built once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from esgkg.build import build
+from esgkg.project import Project
+from esgkg.store import EmbeddedStore
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT.parent / "shared" / "reports"
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.fixture()
+def project_copy(tmp_path: Path) -> Project:
+    """A copy of the project's sources that a test may break without harm."""
+    for part in ("ontology", "data", "queries", "shapes"):
+        if (ROOT / part).exists():
+            shutil.copytree(ROOT / part, tmp_path / part)
+    return Project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory: pytest.TempPathFactory, project: Project) -> EmbeddedStore:
+    """The real project built once into a temporary store."""
+    path = tmp_path_factory.mktemp("store")
+    build(project, path)
+    return EmbeddedStore(path)
+
+
+@pytest.fixture(scope="session")
+def reports_dir() -> Path:
+    if not REPORTS.is_dir():
+        pytest.skip(f"the corpus is not at {REPORTS} (../shared/reports beside the project)")
+    return REPORTS
