@@ -16,7 +16,7 @@ from . import ids
 from .project import Project
 from .sources.files import read_turtle
 from .sources.report import breakdown_dimensions, compile_report
-from .sources.vocab import load_vocabularies
+from .sources.vocab import Vocabularies, load_vocabularies
 from .store import write_dataset
 
 Progress = Callable[[str], None]
@@ -34,16 +34,22 @@ class BuildResult:
         return sum(self.triples.values())
 
 
-def compile_dataset(project: Project, progress: Progress | None = None) -> dict[URIRef, Graph]:
-    """All named graphs of the project, compiled in memory; raises InputError on bad input."""
+def compile_context(project: Project, progress: Progress | None = None) -> tuple[dict[URIRef, Graph], Vocabularies]:
+    """The ontology and vocabulary graphs (what every report graph refers to)."""
     say = progress or (lambda _msg: None)
     say(f"ontology {project.ontology.relative_to(project.root)}")
-    ontology = read_turtle(project.ontology)
-    dataset: dict[URIRef, Graph] = {ids.ONTOLOGY_GRAPH: ontology}
+    dataset: dict[URIRef, Graph] = {ids.ONTOLOGY_GRAPH: read_turtle(project.ontology)}
     say("vocabularies ontology/vocab/*.csv")
     vocab = load_vocabularies(project.vocab_dir)
     dataset.update(vocab.graphs)
-    dimensions = breakdown_dimensions(ontology)
+    return dataset, vocab
+
+
+def compile_dataset(project: Project, progress: Progress | None = None) -> dict[URIRef, Graph]:
+    """All named graphs of the project, compiled in memory; raises InputError on bad input."""
+    say = progress or (lambda _msg: None)
+    dataset, vocab = compile_context(project, progress)
+    dimensions = breakdown_dimensions(dataset[ids.ONTOLOGY_GRAPH])
     for folder in project.report_dirs():
         say(f"report data/{folder.name}")
         dataset[ids.report_graph(folder.name)] = compile_report(folder, vocab, dimensions)

@@ -129,5 +129,6 @@ def reason(ontology_path: Path, extra: Graph | None = None) -> ReasonerResult:
         except owlready2.OwlReadyJavaError as exc:
             lines = [ln for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("\tat")]
             raise EsgkgError("the reasoner failed: " + " ".join(lines[:6])) from None
-        unsat = sorted(c.iri for c in world.inconsistent_classes())
+        nothing = str(OWL.Nothing)  # always "unsatisfiable"; not a finding
+        unsat = sorted(c.iri for c in world.inconsistent_classes() if c.iri != nothing)
         return ReasonerResult(True, unsat)

@@ -200,6 +200,74 @@ def list_queries() -> None:
 
 
 @app.command()
+def validate(
+    report: Annotated[list[str] | None, typer.Option("--report", "-r", help="Only these reports.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json or turtle.")] = "text",
+    severity: Annotated[str, typer.Option("--severity", help="Lowest severity shown: "
+                        "violation, warning or info.")] = "info",
+    store: StoreOpt = None,
+) -> None:
+    """SHACL validation of each report graph: exit 0 if no Violation, 1 if any, 2 if it cannot run."""
+    import json
+    from dataclasses import asdict
+
+    from .store import EmbeddedStore
+    from .validate import SEVERITIES
+    from .validate import validate as run_validate
+
+    try:
+        wanted = severity.capitalize()
+        if wanted not in SEVERITIES:
+            raise EsgkgError(f"unknown severity {severity!r} (violation, warning or info)")
+        if fmt not in ("text", "json", "turtle"):
+            raise EsgkgError(f"unknown format {fmt!r} (text, json or turtle)")
+        shown = SEVERITIES[: SEVERITIES.index(wanted) + 1]
+        results = run_validate(EmbeddedStore(_store_path(store)), _project().shapes_dir, report)
+    except EsgkgError as exc:
+        _fail(exc)
+    if fmt == "json":
+        payload = [{"report": r.report, "conforms": r.conforms,
+                    **{s.lower() + "s": r.count(s) for s in SEVERITIES},
+                    "findings": [asdict(f) for f in r.findings if f.severity in shown]}
+                   for r in results]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    elif fmt == "turtle":
+        from rdflib import Graph
+
+        merged = Graph()
+        for r in results:
+            merged += r.results_graph
+            for prefix, ns in r.results_graph.namespaces():
+                merged.bind(prefix, ns)
+        sys.stdout.write(merged.serialize(format="turtle"))
+    else:
+        _print_validation(results, shown)
+    raise typer.Exit(1 if any(r.count("Violation") for r in results) else 0)
+
+
+def _print_validation(results, shown) -> None:
+    from itertools import groupby
+
+    summary = Table("report", "violations", "warnings", "infos", title="validation summary")
+    for r in results:
+        summary.add_row(r.report, *(str(r.count(s)) for s in ("Violation", "Warning", "Info")))
+    out.print(summary)
+    colour = {"Violation": "red", "Warning": "yellow", "Info": "cyan"}
+    for r in results:
+        findings = [f for f in r.findings if f.severity in shown]
+        if not findings:
+            continue
+        out.print(f"\n[bold]{r.report}[/]")
+        for (sev, shape), group in groupby(findings, key=lambda f: (f.severity, f.shape)):
+            group = list(group)
+            name = shape.rsplit("#", 1)[-1] or "(unnamed shape)"
+            out.print(f"  [{colour.get(sev, 'white')}]{sev}[/] {name} ({len(group)})", highlight=False)
+            for f in group:
+                pages = ", ".join(map(str, f.pages)) or "?"
+                out.print(f"    - {f.label} (p. {pages}): {f.message}", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def check(
     reasoner: Annotated[bool, typer.Option(help="Also run the OWL reasoner (needs Java).")] = True,
 ) -> None:

@@ -1,0 +1,178 @@
+"""Validate: run the SHACL shapes of ``shapes/`` over each report graph, in parallel.
+
+Each report graph is validated on its own, together with the ontology and vocabularies it
+refers to (never the whole store, never with OWL-RL closure), so validation time grows linearly
+with the number of reports. Results become ``Finding`` rows a person can read: the report, the
+shape, the severity, the focus node with its label, the pages it comes from, and the message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.namespace import PROV, RDF, SKOS
+
+from .errors import InputError
+from .namespaces import ESGKG, SH, bind_prefixes
+from .sources.files import read_turtle
+from .store import EmbeddedStore
+
+SEVERITIES = ("Violation", "Warning", "Info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result, with what a reader needs to act on it."""
+
+    report: str
+    severity: str
+    shape: str
+    focus: str
+    label: str
+    pages: list[int]
+    message: str
+    path: str = ""
+    value: str = ""
+
+
+@dataclass
+class ReportValidation:
+    report: str
+    conforms: bool
+    findings: list[Finding] = field(default_factory=list)
+    results_graph: Graph | None = None
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+def load_shapes(shapes_dir: Path) -> Graph:
+    """All shapes files (``shapes/**/*.ttl``) in one graph; a syntax error names file and line."""
+    files = sorted(shapes_dir.rglob("*.ttl")) if shapes_dir.is_dir() else []
+    if not files:
+        raise InputError(f"no shapes found in {shapes_dir}")
+    shapes = Graph()
+    for path in files:
+        read_turtle(path, shapes)
+    _name_property_shapes(shapes)
+    return shapes
+
+
+def _graph_from_store(store: EmbeddedStore, graph_iri: str) -> Graph:
+    data = store._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph_iri))
+    g = Graph()
+    g.parse(data=data, format="nt")
+    return g
+
+
+def _context_graphs(store: EmbeddedStore) -> list[str]:
+    return [g for g in store.graphs() if "/graph/report/" not in g]
+
+
+def validate_graph(report: str, data: Graph, context: Graph, shapes: Graph) -> ReportValidation:
+    """Validate one report's graph together with its context (ontology and vocabularies)."""
+    import pyshacl
+
+    full = data + context
+    conforms, results, _ = pyshacl.validate(
+        full, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+    )
+    bind_prefixes(results)
+    return ReportValidation(report, bool(conforms), _findings(report, results, full), results)
+
+
+def _validate_one(report: str, data_nt: bytes, context_nt: bytes, shapes_nt: bytes) -> dict:
+    """Worker process: validate one report graph given as N-Triples; returns plain data."""
+    graphs = []
+    for nt in (data_nt, context_nt, shapes_nt):
+        g = Graph()
+        g.parse(data=nt, format="nt")
+        graphs.append(g)
+    result = validate_graph(report, *graphs)
+    return {"report": report, "conforms": result.conforms,
+            "findings": [asdict(f) for f in result.findings],
+            "results": result.results_graph.serialize(format="nt")}
+
+
+def _findings(report: str, results: Graph, data: Graph) -> list[Finding]:
+    out = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
+        source_shape = results.value(result, SH.sourceShape)
+        shape = str(source_shape) if isinstance(source_shape, URIRef) else ""
+        label = data.value(focus, SKOS.prefLabel) if focus is not None else None
+        pages = sorted({int(p) for src in data.objects(focus, PROV.wasDerivedFrom)
+                        for p in data.objects(src, ESGKG.pageNumber)})
+        path = results.value(result, SH.resultPath)
+        value = results.value(result, SH.value)
+        out.append(Finding(
+            report=report, severity=severity, shape=shape, focus=str(focus),
+            label=str(label) if label is not None else _short(str(focus)), pages=pages,
+            message=str(results.value(result, SH.resultMessage) or ""),
+            path=_short(str(path)) if path is not None else "",
+            value=str(value) if value is not None else "",
+        ))
+    out.sort(key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9,
+                            f.shape, f.label, f.focus))
+    return out
+
+
+def _short(iri: str) -> str:
+    for marker in ("/id/", "#"):
+        if marker in iri:
+            return iri.split(marker, 1)[1]
+    return iri
+
+
+def validate(store: EmbeddedStore, shapes_dir: Path, reports: Sequence[str] | None = None,
+             workers: int | None = None) -> list[ReportValidation]:
+    """Validate each report graph (all, or ``reports``) in parallel processes."""
+    shapes = load_shapes(shapes_dir)
+    available = {g.rsplit("/", 1)[-1]: g for g in store.graphs() if "/graph/report/" in g}
+    chosen = list(reports) if reports else sorted(available)
+    for r in chosen:
+        if r not in available:
+            raise InputError(f"no report {r!r} in the store (reports: {', '.join(sorted(available))})")
+    context = Graph()
+    for g in _context_graphs(store):
+        context += _graph_from_store(store, g)
+    context_nt = context.serialize(format="nt", encoding="utf-8")
+    shapes_nt = shapes.serialize(format="nt", encoding="utf-8")
+    jobs = [(r, store._store.dump(format=ox.RdfFormat.N_TRIPLES,
+                                  from_graph=ox.NamedNode(available[r])), context_nt, shapes_nt)
+            for r in chosen]
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1 or len(jobs) <= 1:
+        raw = [_validate_one(*job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            raw = list(pool.map(_validate_one, *zip(*jobs, strict=True)))
+    out = []
+    for item in raw:
+        g = Graph()
+        bind_prefixes(g)
+        g.parse(data=item["results"], format="nt")
+        out.append(ReportValidation(item["report"], item["conforms"],
+                                    [Finding(**f) for f in item["findings"]], g))
+    return out
+
+
+def _name_property_shapes(shapes: Graph) -> None:
+    """Give each blank-node property shape an IRI under its node shape, so results name it."""
+    for node_shape, prop_shape in list(shapes.subject_objects(SH.property)):
+        if isinstance(prop_shape, URIRef) or not isinstance(node_shape, URIRef):
+            continue
+        path = shapes.value(prop_shape, SH.path)
+        name = URIRef(f"{node_shape}-{_short(str(path)).replace(':', '-')}")
+        for p, o in list(shapes.predicate_objects(prop_shape)):
+            shapes.add((name, p, o))
+        shapes.remove((prop_shape, None, None))
+        shapes.remove((node_shape, SH.property, prop_shape))
+        shapes.add((node_shape, SH.property, name))

@@ -1,0 +1,77 @@
+"""The CLI as a user meets it: exit codes, messages, formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from esgkg.cli import app
+
+
+@pytest.fixture()
+def run(project, built_store, monkeypatch):
+    monkeypatch.setenv("ESGKG_PROJECT", str(project.root))
+    monkeypatch.setenv("ESGKG_STORE", str(built_store.root))
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args))
+
+    return invoke
+
+
+def test_malformed_sparql_shows_the_parser_position_and_exits_2(run):
+    result = run("sparql", "SELECT ?x WHERE { ?x a }")
+    assert result.exit_code == 2
+    assert "malformed SPARQL" in result.output and "1:" in result.output
+
+
+def test_unknown_query_name_exits_2(run):
+    result = run("query", "no-such-query")
+    assert result.exit_code == 2 and "no query named" in result.output
+
+
+def test_a_parameter_of_the_wrong_type_is_refused(run):
+    result = run("query", "sites-with-standard", "-p", 'standard=x> } ; DROP ALL #')
+    assert result.exit_code == 2
+    assert "must be a standard code" in result.output
+
+
+def test_an_unknown_parameter_is_refused(run):
+    result = run("query", "sites-with-standard", "-p", "colour=red")
+    assert result.exit_code == 2 and "no parameter" in result.output
+
+
+def test_csv_and_json_output_are_machine_readable(run):
+    sparql = "SELECT ?g WHERE { GRAPH ?g { } } ORDER BY ?g"
+    as_csv = run("sparql", sparql, "--format", "csv")
+    rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert rows[0] == ["g"] and len(rows) > 5
+    as_json = json.loads(run("sparql", sparql, "--format", "json").stdout)
+    assert as_json["head"]["vars"] == ["g"]
+    assert all(b["g"]["type"] == "uri" for b in as_json["results"]["bindings"])
+
+
+def test_report_option_restricts_to_one_report(run):
+    sparql = "SELECT (COUNT(?r) AS ?n) WHERE { ?r a esgkg:ESGReport }"
+    assert run("sparql", sparql, "--format", "csv").stdout.splitlines()[1] == "2"
+    only = run("sparql", sparql, "--report", "calb-2023", "--format", "csv")
+    assert only.stdout.splitlines()[1] == "1"
+    unknown = run("sparql", sparql, "--report", "nope-2023")
+    assert unknown.exit_code == 2 and "no report" in unknown.output
+
+
+def test_stats_prints_triples_per_graph_and_instances_per_class(run):
+    result = run("stats")
+    assert result.exit_code == 0
+    assert "graph/report/calb-2023" in result.output
+    assert "esgkg:Certification" in result.output
+
+
+def test_queries_lists_the_catalogue(run):
+    result = run("queries")
+    assert result.exit_code == 0 and "sites-with-standard" in result.output
