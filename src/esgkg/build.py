@@ -34,7 +34,9 @@ class BuildResult:
         return sum(self.triples.values())
 
 
-def compile_context(project: Project, progress: Progress | None = None) -> tuple[dict[URIRef, Graph], Vocabularies]:
+def compile_context(
+    project: Project, progress: Progress | None = None
+) -> tuple[dict[URIRef, Graph], Vocabularies]:
     """The ontology and vocabulary graphs (what every report graph refers to)."""
     say = progress or (lambda _msg: None)
     say(f"ontology {project.ontology.relative_to(project.root)}")
