@@ -1,0 +1,155 @@
+"""Reading data/: what a curator writes becomes the right triples, and every mistake is an error
+naming the file, the line and the problem."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import PROV, RDF, XSD
+
+from esgkg import ids
+from esgkg.build import compile_dataset
+from esgkg.errors import DataErrors, InputError
+from esgkg.namespaces import ESGKG, ORG, SCHEMA, UNIT
+
+ENTITIES = textwrap.dedent("""\
+    report:
+      key: fx-2023
+      issuer: fx
+      title: FX 2023 ESG Report
+      year: 2023
+      period: {start: 2023-01-01, end: 2023-12-31}
+      languages: [en]
+      frameworks: [hkex-esg-guide]
+      assurance: none
+      index_pages: {hkex: [40]}
+      pages: [1]
+    organizations:
+      - key: fx
+        kind: company
+        name: FX Ltd.
+        short_names: [FX]
+        pages: [2]
+    sites:
+      - key: north-base
+        kind: production-base
+        name: North Base
+        operator: fx
+        city: Northtown
+        country: CN
+        status: in-operation
+        pages: [3]
+    certifications:
+      - holder: north-base
+        standard: iso-45001
+        standard_as_printed: ISO45001
+        status: certified
+        pages: [7]
+    """)
+OBSERVATIONS = textwrap.dedent("""\
+    indicator,entity,period,breakdown,value,unit,page,boundary,restated,source,note
+    fx-emissions,,2023,,"1,234.50",fx-t,12,,,line 5,
+    fx-emissions,north-base,2022,,7,fx-t,12,,yes,,
+    """)
+
+
+@pytest.fixture()
+def fx(project_copy):
+    """project_copy plus a small report fx-2023 with its own indicator and unit rows."""
+    vocab = project_copy.vocab_dir
+    with (vocab / "indicators.csv").open("a") as fh:
+        fh.write("fx-emissions,FX test emissions,test only,Mass,gross,,\n")
+    with (vocab / "units.csv").open("a") as fh:
+        fh.write("fx-t,TONNE,t,1,Mass,1000,test only\n")
+    folder = project_copy.data_dir / "fx-2023"
+    folder.mkdir()
+    (folder / "entities.yaml").write_text(ENTITIES)
+    (folder / "observations.csv").write_text(OBSERVATIONS)
+    return project_copy, folder
+
+
+def _graph(project):
+    return compile_dataset(project)[ids.report_graph("fx-2023")]
+
+
+def test_a_value_keeps_its_printed_form_decimal_unit_scale_and_page(fx):
+    g = _graph(fx[0])
+    obs = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2023/total/fx/p12"]))
+    assert g.value(obs, ESGKG.value) == Literal("1234.50", datatype=XSD.decimal)
+    assert str(g.value(obs, ESGKG.value)) == "1234.50"  # the lexical form as printed
+    assert str(g.value(obs, ESGKG.valueAsPrinted)) == "1,234.50"
+    assert g.value(obs, ESGKG.unit) == UNIT.TONNE
+    assert str(g.value(obs, ESGKG.unitAsPrinted)) == "fx-t"
+    assert g.value(obs, ESGKG.unitScale) == Literal("1", datatype=XSD.decimal)
+    page = g.value(obs, PROV.wasDerivedFrom)
+    assert g.value(page, ESGKG.pageNumber).toPython() == 12
+    assert g.value(obs, ESGKG.sourceLine).toPython() == 5
+
+
+def test_an_observation_can_be_about_a_site_and_marked_restated(fx):
+    g = _graph(fx[0])
+    obs = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2022/total/north-base/p12"]))
+    assert g.value(obs, ESGKG.refEntity) == ids.site("fx", "north-base")
+    assert g.value(obs, ESGKG.restated).toPython() is True
+
+
+def test_entities_become_org_sites_and_certificates_with_pages(fx):
+    g = _graph(fx[0])
+    site = ids.site("fx", "north-base")
+    assert (site, RDF.type, ESGKG.ProductionBase) in g
+    assert (site, ORG.siteOf, ids.organization("fx")) in g
+    [cert] = list(g.objects(site, SCHEMA.hasCertification))
+    assert g.value(cert, ESGKG.standard) == ids.concept("standard", "iso-45001")
+    assert str(g.value(cert, ESGKG.standardAsPrinted)) == "ISO45001"
+    assert g.value(g.value(cert, PROV.wasDerivedFrom), ESGKG.pageNumber).toPython() == 7
+
+
+def _error(project) -> str:
+    with pytest.raises(InputError) as failure:
+        compile_dataset(project)
+    return str(failure.value)
+
+
+def test_an_unknown_unit_names_file_line_and_unit(fx):
+    project, folder = fx
+    with (folder / "observations.csv").open("a") as fh:
+        fh.write("fx-emissions,,2021,,3,furlongs,12,,,,\n")
+    message = _error(project)
+    assert f"{folder / 'observations.csv'}:4" in message and "unknown unit 'furlongs'" in message
+
+
+def test_unknown_codes_and_keys_are_all_reported_at_once(fx):
+    project, folder = fx
+    with (folder / "observations.csv").open("a") as fh:
+        fh.write("no-such-indicator,,2021,,3,fx-t,12,,,,\n")
+        fh.write("fx-emissions,nobody,2021,,3,fx-t,12,,,,\n")
+        fh.write("fx-emissions,,2021,colour=red,3,fx-t,12,,,,\n")
+        fh.write("fx-emissions,,2021,,three,fx-t,12,,,,\n")
+    with pytest.raises(DataErrors) as failure:
+        compile_dataset(project)
+    problems = failure.value.problems
+    assert any(":4:" in p and "unknown indicator code 'no-such-indicator'" in p for p in problems)
+    assert any(":5:" in p and "'nobody' is not the key of a known" in p for p in problems)
+    assert any(":6:" in p and "unknown dimension 'colour'" in p for p in problems)
+    assert any(":7:" in p and "value 'three' is not a number" in p for p in problems)
+
+
+def test_a_yaml_syntax_error_names_the_line(fx):
+    project, folder = fx
+    (folder / "entities.yaml").write_text(ENTITIES.replace("  year: 2023", "  year: [2023"))
+    assert f"{folder / 'entities.yaml'}:" in _error(project)
+    assert "YAML syntax error" in _error(project)
+
+
+def test_a_certificate_with_an_unknown_standard_is_an_error(fx):
+    project, folder = fx
+    (folder / "entities.yaml").write_text(ENTITIES.replace("standard: iso-45001", "standard: iso-99999"))
+    assert "unknown standard code 'iso-99999'" in _error(project)
+
+
+def test_a_missing_vocabulary_file_is_named(fx):
+    project, _ = fx
+    (project.vocab_dir / "units.csv").unlink()
+    assert "units.csv" in _error(project)
