@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__, ids
+from . import __version__
 from .errors import EsgkgError
 from .project import Project, find_project
 from .render import FORMATS, render_delimited, render_json, term_text
@@ -100,17 +100,6 @@ def _node(iri: str):
     return ox.NamedNode(iri)
 
 
-def _graphs_for(report: str | None, kg) -> list[str] | None:
-    if report is None:
-        return None
-    graph = str(ids.report_graph(report))
-    available = kg.graphs()
-    if graph not in available:
-        reports = [g.rsplit("/", 1)[-1] for g in available if "/graph/report/" in g]
-        raise EsgkgError(f"no report {report!r} in the store (reports: {', '.join(reports)})")
-    return [g for g in available if "/graph/report/" not in g] + [graph]
-
-
 def _print_rows(names, rows, fmt: str | None) -> None:
     fmt = fmt or ("table" if sys.stdout.isatty() else "tsv")
     if fmt not in FORMATS:
@@ -128,14 +117,15 @@ def _print_rows(names, rows, fmt: str | None) -> None:
         out.print(t)
 
 
-def _run_select(sparql: str, store: Path | None, report: str | None, fmt: str | None,
-                bindings=None) -> None:
+def _run_select(name_or_sparql: str, store: Path | None, report: str | None, fmt: str | None,
+                params: dict | None = None) -> None:
+    from .api import KnowledgeGraph
     from .store import EmbeddedStore
 
     try:
-        kg = EmbeddedStore(_store_path(store))
-        names, rows = kg.select(sparql, graphs=_graphs_for(report, kg), bindings=bindings)
-        _print_rows(names, rows, fmt)
+        kg = KnowledgeGraph(EmbeddedStore(_store_path(store)), _project())
+        result = kg.query(name_or_sparql, report=report, **(params or {}))
+        _print_rows(result.columns, result.terms, fmt)
     except EsgkgError as exc:
         _fail(exc)
 
@@ -163,23 +153,13 @@ def query(
     store: StoreOpt = None, report: ReportOpt = None, fmt: FormatOpt = None,  # type: ignore[assignment]
 ) -> None:
     """Run a named query from queries/ with parameters bound safely."""
-    from .query import catalogue
-
-    try:
-        queries = catalogue(_project().queries_dir)
-        if name not in queries:
-            raise EsgkgError(f"no query named {name!r} (see `esgkg queries`)")
-        values = {}
-        for p in param or []:
-            k, sep, v = p.partition("=")
-            if not sep:
-                raise EsgkgError(f"--param {p!r} is not k=v")
-            values[k.strip()] = v.strip()
-        named = queries[name]
-        bindings = named.bindings(values)
-    except EsgkgError as exc:
-        _fail(exc)
-    _run_select(named.text, store, report, fmt, bindings)
+    values = {}
+    for p in param or []:
+        k, sep, v = p.partition("=")
+        if not sep:
+            _fail(EsgkgError(f"--param {p!r} is not k=v"))
+        values[k.strip()] = v.strip()
+    _run_select(name, store, report, fmt, values)
 
 
 @app.command("queries")

@@ -1,0 +1,129 @@
+"""The Python API: a knowledge graph over a built store, asked by query name or SPARQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import ids
+from .errors import InputError
+from .project import Project, find_project
+from .query import NamedQuery, catalogue
+from .store import EmbeddedStore
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_NUMERIC = {XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger",
+                              "positiveInteger")}
+
+
+def python_value(term: Any) -> Any:
+    """A plain Python value for an RDF term: str for IRIs, Decimal/int/bool/date for typed literals."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value if term.datatype else ""
+        try:
+            if dt in _NUMERIC:
+                return int(term.value)
+            if dt in (XSD + "decimal", XSD + "double", XSD + "float"):
+                return Decimal(term.value)
+            if dt == XSD + "boolean":
+                return term.value in ("true", "1")
+            if dt == XSD + "date":
+                return date.fromisoformat(term.value)
+        except ValueError:
+            return term.value
+        return term.value
+    return str(term)
+
+
+@dataclass
+class Result:
+    """Rows of a SELECT as dicts of Python values; ``terms`` keeps the RDF terms."""
+
+    columns: list[str]
+    terms: list[dict[str, Any]]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [{c: python_value(r.get(c)) for c in self.columns} for r in self.terms]
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def to_dataframe(self):
+        """A pandas DataFrame (pandas is optional: ``pip install esgkg[dataframe]``)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError("to_dataframe() needs pandas: pip install 'esgkg[dataframe]'") from None
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+class KnowledgeGraph:
+    """The graph of a built store, with the project's named queries."""
+
+    def __init__(self, store: EmbeddedStore, project: Project | None):
+        self.store = store
+        self.project = project
+        self._queries: dict[str, NamedQuery] | None = None
+
+    @property
+    def queries(self) -> dict[str, NamedQuery]:
+        if self._queries is None:
+            if self.project is None:
+                raise InputError("named queries need the project folder (queries/)")
+            self._queries = catalogue(self.project.queries_dir)
+        return self._queries
+
+    def reports(self) -> list[str]:
+        return [g.rsplit("/", 1)[-1] for g in self.store.graphs() if "/graph/report/" in g]
+
+    def graphs_for(self, report: str | None) -> list[str] | None:
+        """None (the union of all graphs) or one report's graph plus ontology and vocabularies."""
+        if report is None:
+            return None
+        if report not in self.reports():
+            raise InputError(f"no report {report!r} in the store (reports: {', '.join(self.reports())})")
+        return [g for g in self.store.graphs() if "/graph/report/" not in g] + [str(ids.report_graph(report))]
+
+    def query(self, name_or_sparql: str, *, report: str | None = None, **params: Any) -> Result:
+        """Run a named query (with typed ``params``) or a SPARQL SELECT text."""
+        named_queries = self.queries if self.project is not None else {}
+        if name_or_sparql in named_queries:
+            named = named_queries[name_or_sparql]
+            sparql, bindings = named.text, named.bindings(params)
+        elif any(k in name_or_sparql.upper() for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
+            if params:
+                raise InputError("parameters go with named queries; bind SPARQL text yourself")
+            sparql, bindings = name_or_sparql, None
+        else:
+            raise InputError(f"no query named {name_or_sparql!r} (see `esgkg queries`)")
+        columns, rows = self.store.select(sparql, graphs=self.graphs_for(report), bindings=bindings)
+        return Result(columns, rows)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_graph(path: str | Path | None = None) -> KnowledgeGraph:
+    """Open the store at ``path`` (default: the current project's store)."""
+    try:
+        project: Project | None = find_project()
+    except InputError:
+        project = None
+    if path is None:
+        if project is None:
+            raise InputError("no project found: pass the store's path to esgkg.open()")
+        path = project.default_store
+    return KnowledgeGraph(EmbeddedStore(Path(path)), project)
