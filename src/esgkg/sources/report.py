@@ -203,6 +203,9 @@ class ReportCompiler:
         self.compile_supplier_programmes(data)
         self.compile_climate_risks(data)
         self.compile_disclosures(data)
+        sections = self.folder / "sections.yaml"
+        if sections.exists():
+            self.compile_sections(sections)
         obs = self.folder / "observations.csv"
         if obs.exists():
             self.compile_observations(obs)
@@ -656,6 +659,26 @@ class ReportCompiler:
             self.literal(node, ESGKG.omissionReason, item.get("reason"))
             self.label(node, f"{framework.upper()} {code} in {self.key}")
             self.provenance(node, {**item, "pages": index_pages.get(framework)}, where)
+
+    def compile_sections(self, path: Path) -> None:
+        """The report's contents: each section with its first and last page."""
+        items = read_yaml(path).get("sections") or []
+        starts = [item.get("first_page") for item in items if isinstance(item, dict)]
+        if len(starts) != len(items) or not all(isinstance(p, int) for p in starts):
+            self.problem(str(path), "every section needs a title and a whole-number first_page")
+            return
+        if starts != sorted(starts):
+            self.problem(str(path), "sections must be listed in page order")
+        for n, item in enumerate(items):
+            node = self.unique(ids.report_item(self.key, "section", ids.slugify(str(item.get("title")))))
+            g = self.g
+            g.add((node, RDF.type, ESGKG.ReportSection))
+            g.add((node, ESGKG.sectionOf, self.report))
+            self.label(node, item.get("title"))
+            g.add((node, ESGKG.firstPage, Literal(item["first_page"])))
+            if n + 1 < len(items):
+                g.add((node, ESGKG.lastPage, Literal(max(item["first_page"], starts[n + 1] - 1))))
+            g.add((node, PROV.wasDerivedFrom, self.page(item["first_page"])))
 
     # ----------------------------------------------------------------- observations
     def period_node(self, text: str) -> URIRef:
