@@ -9,14 +9,15 @@ shape, the severity, the focus node with its label, the pages it comes from, and
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-from rdflib.namespace import PROV, RDF, SKOS
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import PROV, RDF, RDFS, SKOS
 
 from .errors import InputError
 from .namespaces import ESGKG, SH, bind_prefixes
@@ -76,15 +77,85 @@ def _context_graphs(store: EmbeddedStore) -> list[str]:
 
 
 def validate_graph(report: str, data: Graph, context: Graph, shapes: Graph) -> ReportValidation:
-    """Validate one report's graph together with its context (ontology and vocabularies)."""
+    """Validate one report's graph together with its context (ontology and vocabularies).
+
+    Core constraints run in pyshacl; SHACL-SPARQL constraints run on an in-memory Oxigraph
+    store (pyshacl evaluates them with rdflib's SPARQL engine, which is far slower), with the
+    same results a SHACL-SPARQL engine gives: ``$this`` is each instance of the shape's target
+    class, one result per solution, the message's ``{?var}`` filled from the solution.
+    """
     import pyshacl
 
     full = data + context
+    core, sparql = _split_shapes(shapes)
     conforms, results, _ = pyshacl.validate(
-        full, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+        full, shacl_graph=core, inference="none", advanced=True, allow_warnings=True,
     )
     bind_prefixes(results)
-    return ReportValidation(report, bool(conforms), _findings(report, results, full), results)
+    report_node = next(iter(results.subjects(RDF.type, SH.ValidationReport)))
+    extra = _run_sparql_constraints(full, sparql, results, report_node)
+    if extra:
+        results.set((report_node, SH.conforms, Literal(False)))
+    conforms = bool(conforms) and not extra
+    return ReportValidation(report, conforms, _findings(report, results, full), results)
+
+
+def _split_shapes(shapes: Graph) -> tuple[Graph, list[tuple[URIRef, URIRef, URIRef, str, str]]]:
+    """Core shapes graph, and (shape, target class, severity, message, SELECT) per SPARQL constraint."""
+    core = Graph()
+    core += shapes
+    constraints = []
+    for shape, constraint in list(shapes.subject_objects(SH.sparql)):
+        select = str(shapes.value(constraint, SH.select))
+        prefixes = "".join(
+            f"PREFIX {shapes.value(d, SH.prefix)}: <{shapes.value(d, SH.namespace)}>\n"
+            for decl in shapes.objects(constraint, SH.prefixes)
+            for d in shapes.objects(decl, SH.declare)
+        )
+        severity = shapes.value(shape, SH.severity) or SH.Violation
+        for target in shapes.objects(shape, SH.targetClass):
+            constraints.append((shape, target, severity, str(shapes.value(constraint, SH.message) or ""),
+                                prefixes + select))
+        core.remove((shape, SH.sparql, constraint))
+        core.remove((constraint, None, None))
+    return core, constraints
+
+
+_VAR = re.compile(r"\{[?$](\w+)\}")
+
+
+def _run_sparql_constraints(data: Graph, constraints, results: Graph, report_node) -> int:
+    store = ox.Store()
+    store.load(input=data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    added = 0
+    for shape, target, severity, message, select in constraints:
+        # $this ranges over the instances of the target class (and of its subclasses)
+        query = select.replace("$this", "?this")
+        anchor = f" ?this a/<{RDFS.subClassOf}>* <{target}> ."
+        query = re.sub(r"\bWHERE\s*\{", lambda m, a=anchor: m.group(0) + a, query, count=1)
+        for solution in store.query(query):
+            node = BNode()
+            results.add((report_node, SH.result, node))
+            results.add((node, RDF.type, SH.ValidationResult))
+            focus = solution["this"]
+            results.add((node, SH.focusNode, URIRef(focus.value)))
+            results.add((node, SH.resultSeverity, severity))
+            results.add((node, SH.sourceShape, shape))
+            results.add((node, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
+            text = _VAR.sub(lambda m, sol=solution: _term_text(sol, m.group(1)), message)
+            results.add((node, SH.resultMessage, Literal(text)))
+            added += 1
+    return added
+
+
+def _term_text(solution, name: str) -> str:
+    try:
+        term = solution[name]
+    except (KeyError, IndexError, TypeError):
+        return "?"
+    if term is None:
+        return "?"
+    return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
 
 
 def _validate_one(report: str, data_nt: bytes, context_nt: bytes, shapes_nt: bytes) -> dict:

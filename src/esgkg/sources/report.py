@@ -169,12 +169,12 @@ class ReportCompiler:
             self.g.add((node, prop, Literal(str(value), datatype=datatype)))
 
     def address(self, node: URIRef, item: dict) -> URIRef | None:
-        if not any(item.get(k) for k in ("city", "province", "country")):
+        if not any(item.get(k) for k in ("city", "province", "region", "country")):
             return None
         addr = URIRef(f"{node}/address")
         self.g.add((addr, RDF.type, VCARD.Address))
         self.literal(addr, VCARD.locality, item.get("city"))
-        self.literal(addr, VCARD.region, item.get("province"))
+        self.literal(addr, VCARD.region, item.get("province") or item.get("region"))
         self.literal(addr, ESGKG.countryCode, item.get("country"))
         return addr
 
@@ -658,7 +658,11 @@ class ReportCompiler:
             g.add((node, ESGKG.omitted, Literal(bool(item.get("omitted")))))
             self.literal(node, ESGKG.omissionReason, item.get("reason"))
             self.label(node, f"{framework.upper()} {code} in {self.key}")
-            self.provenance(node, {**item, "pages": index_pages.get(framework)}, where)
+            if item.get("in_index") is False:
+                # located by the curator: the report discloses it but its index omits it
+                self.provenance(node, item, where)
+            else:
+                self.provenance(node, {**item, "pages": index_pages.get(framework)}, where)
 
     def compile_sections(self, path: Path) -> None:
         """The report's contents: each section with its first and last page."""

@@ -174,6 +174,8 @@ def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
             g.add((iri, ESGKG.hkexKpi, vocab.require("hkex", code, where)))
         for code in _split(row["gri"]):
             g.add((iri, ESGKG.griDisclosure, vocab.require("gri", code, where)))
+        for code in _split(row.get("sum_of", "")):
+            g.add((iri, ESGKG.sumOf, ids.concept("indicator", code)))
 
 
 def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
