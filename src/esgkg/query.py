@@ -6,8 +6,8 @@ A query file starts with a header of ``#`` comments::
     # description: Which sites hold a certificate for a standard (any edition), with pages.
     # param: standard code(standard) = iso-45001 -- the standard's code in the standards vocabulary
 
-Parameter types: ``string``, ``integer``, ``decimal``, ``iri``, ``code(<scheme>)`` (a code of
-one of the vocabularies, bound as the concept's IRI). Parameters are bound as RDF terms through
+Parameter types: ``string``, ``integer``, ``decimal``, ``iri``, ``unit`` (a QUDT unit name such
+as TONNE), ``code(<scheme>)`` (a code of one of the vocabularies, bound as the concept's IRI). Parameters are bound as RDF terms through
 the store's substitutions, never pasted into the query text.
 """
 
@@ -22,9 +22,10 @@ import pyoxigraph as ox
 
 from . import ids
 from .errors import InputError
+from .namespaces import UNIT
 
 _PARAM = re.compile(
-    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>string|integer|decimal|iri|code\([a-z0-9-]+\))"
+    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>string|integer|decimal|iri|unit|code\([a-z0-9-]+\))"
     r"(?:\s*=\s*(?P<default>\S+))?(?:\s*--\s*(?P<doc>.*))?$"
 )
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -56,6 +57,10 @@ class Param:
             if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", text):
                 raise InputError(f"parameter {self.name} must be an http(s) IRI, not {text!r}")
             return ox.NamedNode(text)
+        if self.type == "unit":
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+                raise InputError(f"parameter {self.name} must be a QUDT unit name like TONNE, not {text!r}")
+            return ox.NamedNode(str(UNIT[text]))
         scheme = self.type[5:-1]
         try:
             return ox.NamedNode(str(ids.concept(scheme, text)))

@@ -1,0 +1,93 @@
+"""Named queries answer real questions correctly. Each expected value was read off the CALB
+report page written beside it (../shared/reports/calb-2023-esg-report.txt, line given too)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from esgkg.api import KnowledgeGraph
+from esgkg.errors import InputError
+from esgkg.query import catalogue
+
+FIVE_BASES = ["Changzhou Base", "Chengdu Base", "Hefei Base", "Wuhan Base", "Xiamen Base"]
+
+
+@pytest.fixture(scope="module")
+def kg(built_store, project) -> KnowledgeGraph:
+    return KnowledgeGraph(built_store, project)
+
+
+def test_every_named_query_has_a_title_and_runs(kg, project):
+    queries = catalogue(project.queries_dir)
+    assert len(queries) >= 30
+    for name, q in queries.items():
+        assert q.title, name
+        kg.query(name)  # runs with its defaults, no error
+
+
+def test_which_bases_hold_iso_45001(kg):
+    # p66 (line 1237): the five bases put into use passed ISO 45001 certification
+    rows = kg.query("sites-with-standard", standard="iso-45001").rows
+    assert [r["holder"] for r in rows] == FIVE_BASES
+    assert {r["pages"] for r in rows} == {"66"}
+    assert {r["company"] for r in rows} == {"CALB"}
+
+
+def test_which_bases_hold_iso_14001(kg):
+    # p46 (line 840): the same five bases passed ISO 14001 certification
+    rows = kg.query("sites-with-standard", standard="iso-14001").rows
+    assert [r["holder"] for r in rows] == FIVE_BASES
+    assert {r["pages"] for r in rows} == {"46"}
+
+
+def test_an_edition_code_matches_only_that_edition(kg):
+    # p28 (line 542): ISO 9001:2015 is printed with its edition; ISO 45001 never is
+    assert [r["holder"] for r in kg.query("sites-with-standard", standard="iso-9001-2015")] == [
+        "CALB Group Co., Ltd."]
+    assert kg.query("sites-with-standard", standard="iso-45001-2018").rows == []
+
+
+def test_scope_1_and_2_emissions_in_tonnes_with_pages(kg):
+    # p82 (lines 1559-1560), annex "Greenhouse gas emissions", unit "Carbon dioxide equivalent (t)"
+    rows = {(r["company"], r["year"], r["scope"]): r for r in kg.query("ghg-emissions")}
+    assert rows[("CALB", "2022", "scope 1")]["tonnesCO2e"] == Decimal("134957.01")
+    assert rows[("CALB", "2023", "scope 1")]["tonnesCO2e"] == Decimal("307488.75")
+    assert rows[("CALB", "2022", "scope 2")]["tonnesCO2e"] == Decimal("450935.34")
+    assert rows[("CALB", "2023", "scope 2")]["tonnesCO2e"] == Decimal("651782.46")
+    assert rows[("CALB", "2023", "scope 2")]["valuePrinted"] == "651,782.46"
+    assert {r["page"] for r in rows.values()} == {82}
+
+
+def test_conversion_goes_through_the_unit_table(kg):
+    # p83 (line 1579): total energy 2,765,280.07 MWh in 2023 = 2,765,280,070 kWh
+    rows = kg.query("indicator-values", indicator="energy-consumption", unit="KiloW-HR").rows
+    [row] = [r for r in rows if r["year"] == "2023"]
+    assert row["converted"] == Decimal("2765280070")
+    assert row["valuePrinted"] == "2,765,280.07" and row["unitPrinted"] == "MWh"
+
+
+def test_employees_by_gender(kg):
+    # p83 (lines 1595-1596)
+    rows = {(r["year"], r["code"]): r["valuePrinted"] for r in kg.query("breakdown")}
+    assert rows == {("2022", "male"): "5,875", ("2022", "female"): "1,820",
+                    ("2023", "male"): "12,635", ("2023", "female"): "4,327"}
+
+
+def test_calb_leaves_no_hkex_kpi_out_of_its_index(kg):
+    # pp. 88-89 (lines 1704-1771): the index lists every general disclosure and KPI A1.1-B8.2
+    assert kg.query("hkex-not-disclosed", report="calb-2023").rows == []
+
+
+def test_gri_disclosures_calb_marks_not_applicable(kg):
+    # pp. 90-93: N/A rows include 2-5 (external assurance) and 305-3 (scope 3)
+    codes = {r["code"] for r in kg.query("gri-omitted")}
+    assert {"2-5", "2-21", "2-30", "305-3", "404-3"} <= codes
+
+
+def test_a_bad_parameter_is_a_clear_error(kg):
+    with pytest.raises(InputError, match="must be a standard code"):
+        kg.query("sites-with-standard", standard="iso 45001")
+    with pytest.raises(InputError, match="no parameter"):
+        kg.query("sites-with-standard", colour="red")
