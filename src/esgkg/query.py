@@ -7,8 +7,9 @@ A query file starts with a header of ``#`` comments::
     # param: standard code(standard) = iso-45001 -- the standard's code in the standards vocabulary
 
 Parameter types: ``string``, ``integer``, ``decimal``, ``iri``, ``unit`` (a QUDT unit name such
-as TONNE), ``code(<scheme>)`` (a code of one of the vocabularies, bound as the concept's IRI). Parameters are bound as RDF terms through
-the store's substitutions, never pasted into the query text.
+as TONNE), ``code(<scheme>)`` (a code of one of the vocabularies, bound as the concept's IRI).
+Parameters are checked, turned into RDF terms and bound in a VALUES block that the RDF library
+writes, never pasted into the query text as given.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from .errors import InputError
 from .namespaces import UNIT
 
 _PARAM = re.compile(
-    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>string|integer|decimal|iri|unit|code\([a-z0-9-]+\))"
+    r"^(?P<name>[A-Za-z_]\w*)\s+"
+    r"(?P<type>string|integer|decimal|iri|unit|code\([a-z0-9-]+\))"
     r"(?:\s*=\s*(?P<default>\S+))?(?:\s*--\s*(?P<doc>.*))?$"
 )
 XSD = "http://www.w3.org/2001/XMLSchema#"
