@@ -69,13 +69,20 @@ def build(store: StoreOpt = None) -> None:
 
 
 @app.command()
-def stats(store: StoreOpt = None) -> None:
+def stats(
+    store: StoreOpt = None,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Per report: instances per "
+                           "class and observations per section, as Markdown.")] = False,
+) -> None:
     """Triples per named graph and instances per class of the report data."""
-    from .stats import instances_per_class, triples_per_graph
+    from .stats import instances_per_class, markdown, triples_per_graph
     from .store import EmbeddedStore
 
     try:
         kg = EmbeddedStore(_store_path(store))
+        if as_markdown:
+            sys.stdout.write(markdown(kg))
+            return
         graphs, classes = triples_per_graph(kg), instances_per_class(kg)
     except EsgkgError as exc:
         _fail(exc)
