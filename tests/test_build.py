@@ -14,14 +14,15 @@ from esgkg.store.embedded import BUILDS
 ONTOLOGY_GRAPH = str(ids.ONTOLOGY_GRAPH)
 
 
-def test_one_named_graph_per_report_per_vocabulary_and_for_the_ontology(built_store, project):
+def test_one_named_graph_per_report_per_vocabulary_and_for_ontology_and_periods(built_store, project):
     graphs = set(built_store.graphs())
     assert ONTOLOGY_GRAPH in graphs
     for name, _, _ in VOCABULARIES:
         assert str(ids.vocab_graph(name)) in graphs
     reports = {str(ids.report_graph(folder.name)) for folder in project.report_dirs()}
     assert reports and reports <= graphs
-    assert len(graphs) == 1 + len(VOCABULARIES) + len(reports)
+    assert str(ids.PERIODS_GRAPH) in graphs
+    assert len(graphs) == 2 + len(VOCABULARIES) + len(reports)
 
 
 def test_queries_see_the_union_of_named_graphs_by_default(built_store):

@@ -28,18 +28,25 @@ def test_every_named_query_has_a_title_and_runs(kg, project):
 
 
 def test_which_bases_hold_iso_45001(kg):
-    # p66 (line 1237): the five bases put into use passed ISO 45001 certification
     rows = kg.query("sites-with-standard", standard="iso-45001").rows
-    assert [r["holder"] for r in rows] == FIVE_BASES
-    assert {r["pages"] for r in rows} == {"66"}
-    assert {r["company"] for r in rows} == {"CALB"}
+    # CALB p66 (line 1237): the five bases put into use passed ISO 45001 certification
+    calb = [r for r in rows if r["company"] == "CALB"]
+    assert [r["holder"] for r in calb] == FIVE_BASES
+    assert {r["pages"] for r in calb} == {"66"}
+    # Seres p65 (line 2751): the group is certified; its list of units is missing from the text
+    seres = [r for r in rows if r["company"] == "Seres"]
+    assert [(r["holder"], r["pages"]) for r in seres] == [("Seres Group Co., Ltd.", "65")]
 
 
 def test_which_bases_hold_iso_14001(kg):
-    # p46 (line 840): the same five bases passed ISO 14001 certification
     rows = kg.query("sites-with-standard", standard="iso-14001").rows
-    assert [r["holder"] for r in rows] == FIVE_BASES
-    assert {r["pages"] for r in rows} == {"46"}
+    # CALB p46 (line 840): the same five bases passed ISO 14001 certification
+    calb = [r for r in rows if r["company"] == "CALB"]
+    assert [r["holder"] for r in calb] == FIVE_BASES
+    assert {r["pages"] for r in calb} == {"46"}
+    # Seres p46 (line 1783): six production subsidiaries, Ruichi not among them
+    seres = {r["holder"] for r in rows if r["report"] == "seres-2023"}
+    assert len(seres) == 6 and "Chongqing Ruichi Automobile Industry Co., Ltd." not in seres
 
 
 def test_an_edition_code_matches_only_that_edition(kg):
@@ -57,15 +64,27 @@ def test_scope_1_and_2_emissions_in_tonnes_with_pages(kg):
     assert rows[("CALB", "2022", "scope 2")]["tonnesCO2e"] == Decimal("450935.34")
     assert rows[("CALB", "2023", "scope 2")]["tonnesCO2e"] == Decimal("651782.46")
     assert rows[("CALB", "2023", "scope 2")]["valuePrinted"] == "651,782.46"
-    assert {r["page"] for r in rows.values()} == {82}
+    # Seres p54 (lines 2224-2226), unit "ton of carbon dioxide equivalent"; no scope 3 for 2022
+    assert rows[("Seres", "2022", "scope 1")]["tonnesCO2e"] == Decimal("56333.39")
+    assert rows[("Seres", "2023", "scope 1")]["tonnesCO2e"] == Decimal("47756.19")
+    assert rows[("Seres", "2022", "scope 2")]["tonnesCO2e"] == Decimal("139403.87")
+    assert rows[("Seres", "2023", "scope 2")]["tonnesCO2e"] == Decimal("103776.09")
+    assert rows[("Seres", "2023", "scope 3")]["tonnesCO2e"] == Decimal("33436.87")
+    assert ("Seres", "2022", "scope 3") not in rows
+    assert {r["page"] for k, r in rows.items() if k[0] == "CALB"} == {82}
+    assert {r["page"] for k, r in rows.items() if k[0] == "Seres"} == {54}
 
 
 def test_conversion_goes_through_the_unit_table(kg):
     # p83 (line 1579): total energy 2,765,280.07 MWh in 2023 = 2,765,280,070 kWh
     rows = kg.query("indicator-values", indicator="energy-consumption", unit="KiloW-HR").rows
-    [row] = [r for r in rows if r["year"] == "2023"]
+    [row] = [r for r in rows if r["year"] == "2023" and r["company"] == "CALB"]
     assert row["converted"] == Decimal("2765280070")
     assert row["valuePrinted"] == "2,765,280.07" and row["unitPrinted"] == "MWh"
+    # Seres p54 (line 2212): 45,360.37 tce; 1 tce = 29.3076 GJ (GB/T 2589), 1 kWh = 3.6 MJ
+    [seres] = [r for r in rows if r["year"] == "2023" and r["company"] == "Seres"]
+    expected = Decimal("45360.37") * Decimal("29.3076") * Decimal("1E9") / Decimal("3.6E6")
+    assert abs(seres["converted"] - expected) < Decimal("0.01")
 
 
 def test_employees_by_gender(kg):

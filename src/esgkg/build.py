@@ -52,9 +52,12 @@ def compile_dataset(project: Project, progress: Progress | None = None) -> dict[
     say = progress or (lambda _msg: None)
     dataset, vocab = compile_context(project, progress)
     dimensions = breakdown_dimensions(dataset[ids.ONTOLOGY_GRAPH])
+    periods = Graph()
     for folder in project.report_dirs():
         say(f"report data/{folder.name}")
-        dataset[ids.report_graph(folder.name)] = compile_report(folder, vocab, dimensions)
+        dataset[ids.report_graph(folder.name)], used = compile_report(folder, vocab, dimensions)
+        periods += used
+    dataset[ids.PERIODS_GRAPH] = periods
     return dataset
 
 

@@ -46,6 +46,9 @@ def vocab_graph(name: str) -> URIRef:
 
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
+# Periods are shared by every report; one graph holds them so that the union of all graphs
+# never repeats a period's triples (a triple in two named graphs is two rows in a union).
+PERIODS_GRAPH = GRAPH["periods"]
 
 
 def report(report_key: str) -> URIRef:

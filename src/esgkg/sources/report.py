@@ -65,6 +65,7 @@ class ReportCompiler:
         self.dimensions = dimensions
         self.g = Graph()
         bind_prefixes(self.g)
+        self.periods = Graph()  # shared across reports: goes to the periods graph
         self.problems: list[str] = []
         self.refs: dict[str, Ref] = {}
         self.boundaries: dict[str, URIRef] = {}
@@ -701,7 +702,7 @@ class ReportCompiler:
         else:
             name = start if start == end else f"{start}..{end}"
         node = ids.period(name)
-        g = self.g
+        g = self.periods
         g.add((node, RDF.type, DCTERMS.PeriodOfTime))
         g.add((node, RDFS.label, Literal(name)))
         g.add((node, DCAT.startDate, Literal(start, datatype=XSD.date)))
@@ -782,9 +783,12 @@ class ReportCompiler:
             g.add((node, ESGKG.curationNote, Literal(row["note"])))
 
 
-def compile_report(folder: Path, vocab: Vocabularies, dimensions: dict[str, URIRef]) -> Graph:
-    """The graph of one report folder; raises DataErrors listing every problem found."""
+def compile_report(folder: Path, vocab: Vocabularies,
+                   dimensions: dict[str, URIRef]) -> tuple[Graph, Graph]:
+    """The graph of one report folder and the periods it uses; raises DataErrors listing every
+    problem found."""
     if not (folder / "entities.yaml").is_file():
         raise InputError(f"{folder}: no entities.yaml (every report folder needs one)")
-    return ReportCompiler(folder, vocab, dimensions).compile()
+    compiler = ReportCompiler(folder, vocab, dimensions)
+    return compiler.compile(), compiler.periods
 
