@@ -191,7 +191,7 @@ def validate(
     report: Annotated[list[str] | None, typer.Option("--report", "-r", help="Only these reports.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json or turtle.")] = "text",
     severity: Annotated[str, typer.Option("--severity", help="Lowest severity shown: "
-                        "violation, warning or info.")] = "info",
+                        "violation, warning or info (infos are always counted).")] = "warning",
     store: StoreOpt = None,
 ) -> None:
     """SHACL validation of each report graph: exit 0 if no Violation, 1 if any, 2 if it cannot run."""

@@ -1,0 +1,50 @@
+"""The shipped data: its documentation stays true, and the report's own contradictions surface."""
+
+from __future__ import annotations
+
+import re
+
+from esgkg.stats import markdown
+
+
+def test_the_counts_in_data_readme_are_those_of_the_build(built_store, project):
+    readme = (project.data_dir / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- stats:begin -->\n(.*)<!-- stats:end -->", readme, re.S)
+    assert block, "data/README.md lost its stats block"
+    assert block.group(1).strip() == markdown(built_store).strip(), (
+        "data/README.md is stale: paste the output of `esgkg stats --markdown` between the markers")
+
+
+def test_every_observation_and_entity_has_a_page(built_store):
+    _, rows = built_store.select("""
+        SELECT ?x WHERE {
+          GRAPH ?g { ?x a ?c }
+          FILTER(STRSTARTS(STR(?g), "https://w3id.org/esgkg/graph/report/"))
+          FILTER(?c NOT IN (esgkg:ReportPage, oa:SpecificResource, oa:FragmentSelector,
+                            vcard:Address, qb:DataSet))
+          FILTER NOT EXISTS { ?x prov:wasDerivedFrom/esgkg:pageNumber ?p }
+        }""")
+    assert [r["x"].value for r in rows] == []
+
+
+def test_validation_finds_the_reports_real_contradictions_and_nothing_else(built_store, project):
+    from esgkg.validate import validate
+
+    results = {r.report: r for r in validate(built_store, project.shapes_dir)}
+    assert all(r.count("Violation") == 0 for r in results.values())
+    warnings = {(r.report, f.shape.rsplit("#", 1)[-1], f.focus.rsplit("/obs/", 1)[-1])
+                for r in results.values() for f in r.findings if f.severity == "Warning"}
+    assert warnings == {
+        # CALB p82 (lines 1559-1561): 134,957.01 + 450,935.34 != 585,910.35
+        ("calb-2023", "IndicatorSumShape", "calb-2023/ghg-scope1-2/2022/total/calb/p82"),
+        # CALB p83 (lines 1577-1579): 1,384,332.70 + 1,289,917.42 != 2,765,280.07
+        ("calb-2023", "TotalEqualsSumOfPartsShape", "calb-2023/energy-consumption/2023/total/calb/p83"),
+        # CALB p85 (line 1648): a fatality rate printed in persons
+        ("calb-2023", "RateNotInCountUnitShape", "calb-2023/work-fatality-rate/2022/total/calb/p85"),
+        ("calb-2023", "RateNotInCountUnitShape", "calb-2023/work-fatality-rate/2023/total/calb/p85"),
+        # Seres p54 (lines 2181-2186): the 2023 parts make 26,707.67, the total says 26,404.67
+        ("seres-2023", "TotalEqualsSumOfPartsShape", "seres-2023/non-hazardous-waste/2023/total/seres/p54"),
+        # Seres p54 (lines 2214-2216): water printed in tonnes
+        *{("seres-2023", "UnitMatchesQuantityKindShape", f"seres-2023/water-consumption/{y}/{b}/seres/p54")
+          for y in ("2022", "2023") for b in ("total", "water-source-municipal", "water-source-reclaimed")},
+    }
