@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
+from . import ids
 from .errors import EsgkgError
 from .namespaces import ESGKG, PREFIXES, QB
 from .project import Project
@@ -57,8 +58,6 @@ def hygiene(project: Project, dataset: Mapping[URIRef, Graph]) -> list[Finding]:
 
 
 def _declared_terms(dataset: Mapping[URIRef, Graph]) -> set[str]:
-    from . import ids
-
     ontology = dataset[ids.ONTOLOGY_GRAPH]
     types = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty}
     declared = {str(s) for t in types for s in ontology.subjects(RDF.type, t)}

@@ -77,9 +77,23 @@ def unit(issuer: str, key: str) -> URIRef:
     return ID[f"unit/{check_slug(issuer)}/{check_slug(key, 'unit key')}"]
 
 
+def listing(exchange: str, code_or_key: str) -> URIRef:
+    """A stock listing: the exchange and the code (or, with no code printed, the company key)."""
+    return ID[f"listing/{check_slug(exchange, 'exchange key')}/{check_code(code_or_key, 'stock code')}"]
+
+
+def ownership(parent: str, subsidiary: str) -> URIRef:
+    return ID[f"ownership/{check_slug(parent)}/{check_slug(subsidiary)}"]
+
+
 def report_item(report_key: str, kind: str, key: str) -> URIRef:
     """Things that belong to one report (certification, policy, target, award ...)."""
     return ID[f"{kind}/{check_slug(report_key, 'report key')}/{check_slug(key, kind + ' key')}"]
+
+
+def observation(report_key: str, natural_key: str) -> URIRef:
+    """An observation: report / indicator / period / breakdown / entity / page."""
+    return ID[f"obs/{check_slug(report_key, 'report key')}/{natural_key}"]
 
 
 def period(text: str) -> URIRef:

@@ -10,7 +10,7 @@ REPORT_GRAPH = "https://w3id.org/esgkg/graph/report/"
 _CLASS_COUNTS = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
   GRAPH ?g { ?s a ?class }
-  FILTER(STRSTARTS(STR(?g), "https://w3id.org/esgkg/graph/report/"))
+  FILTER(STRSTARTS(STR(?g), ?graphPrefix))
 } GROUP BY ?class ORDER BY DESC(?n) ?class
 """
 
@@ -34,11 +34,10 @@ def reports(store: EmbeddedStore) -> list[str]:
 
 def instances_per_class(store: EmbeddedStore, report: str | None = None) -> dict[str, int]:
     """Instances per class in the report graphs (all, or one report's)."""
-    graphs = [REPORT_GRAPH + report] if report else None
-    sparql = _CLASS_COUNTS if report is None else _CLASS_COUNTS.replace(
-        'FILTER(STRSTARTS(STR(?g), "https://w3id.org/esgkg/graph/report/"))',
-        f"FILTER(?g = <{REPORT_GRAPH}{report}>)")
-    _, rows = store.select(sparql, graphs=graphs)
+    import pyoxigraph as ox
+
+    prefix = REPORT_GRAPH + report if report else REPORT_GRAPH
+    _, rows = store.select(_CLASS_COUNTS, bindings={"graphPrefix": ox.Literal(prefix)})
     return {r["class"].value: int(r["n"].value) for r in rows}
 
 

@@ -65,17 +65,6 @@ def load_shapes(shapes_dir: Path) -> Graph:
     return shapes
 
 
-def _graph_from_store(store: EmbeddedStore, graph_iri: str) -> Graph:
-    data = store._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph_iri))
-    g = Graph()
-    g.parse(data=data, format="nt")
-    return g
-
-
-def _context_graphs(store: EmbeddedStore) -> list[str]:
-    return [g for g in store.graphs() if "/graph/report/" not in g]
-
-
 def validate_graph(report: str, data: Graph, context: Graph, shapes: Graph) -> ReportValidation:
     """Validate one report's graph together with its context (ontology and vocabularies).
 
@@ -93,10 +82,10 @@ def validate_graph(report: str, data: Graph, context: Graph, shapes: Graph) -> R
     )
     bind_prefixes(results)
     report_node = next(iter(results.subjects(RDF.type, SH.ValidationReport)))
-    extra = _run_sparql_constraints(full, sparql, results, report_node)
-    if extra:
+    violations = _run_sparql_constraints(full, sparql, results, report_node)
+    if violations:  # as for the core shapes (allow_warnings): only a Violation breaks conformance
         results.set((report_node, SH.conforms, Literal(False)))
-    conforms = bool(conforms) and not extra
+    conforms = bool(conforms) and not violations
     return ReportValidation(report, conforms, _findings(report, results, full), results)
 
 
@@ -125,6 +114,7 @@ _VAR = re.compile(r"\{[?$](\w+)\}")
 
 
 def _run_sparql_constraints(data: Graph, constraints, results: Graph, report_node) -> int:
+    """Add a validation result per solution of each constraint; return how many are Violations."""
     store = ox.Store()
     store.load(input=data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     added = 0
@@ -144,15 +134,29 @@ def _run_sparql_constraints(data: Graph, constraints, results: Graph, report_nod
             results.add((node, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
             text = _VAR.sub(lambda m, sol=solution: _term_text(sol, m.group(1)), message)
             results.add((node, SH.resultMessage, Literal(text)))
-            added += 1
+            value = _term(solution, "value")
+            if value is not None:
+                results.add((node, SH.value, _rdflib_term(value)))
+            added += severity == SH.Violation
     return added
 
 
-def _term_text(solution, name: str) -> str:
+def _rdflib_term(term) -> URIRef | Literal:
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value if term.datatype and not term.language else None
+        return Literal(term.value, lang=term.language, datatype=URIRef(dt) if dt else None)
+    return URIRef(term.value)
+
+
+def _term(solution, name: str):
     try:
-        term = solution[name]
+        return solution[name]
     except (KeyError, IndexError, TypeError):
-        return "?"
+        return None
+
+
+def _term_text(solution, name: str) -> str:
+    term = _term(solution, name)
     if term is None:
         return "?"
     return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
@@ -211,14 +215,9 @@ def validate(store: EmbeddedStore, shapes_dir: Path, reports: Sequence[str] | No
     for r in chosen:
         if r not in available:
             raise InputError(f"no report {r!r} in the store (reports: {', '.join(sorted(available))})")
-    context = Graph()
-    for g in _context_graphs(store):
-        context += _graph_from_store(store, g)
-    context_nt = context.serialize(format="nt", encoding="utf-8")
+    context_nt = b"".join(store.dump_graph(g) for g in store.graphs() if "/graph/report/" not in g)
     shapes_nt = shapes.serialize(format="nt", encoding="utf-8")
-    jobs = [(r, store._store.dump(format=ox.RdfFormat.N_TRIPLES,
-                                  from_graph=ox.NamedNode(available[r])), context_nt, shapes_nt)
-            for r in chosen]
+    jobs = [(r, store.dump_graph(available[r]), context_nt, shapes_nt) for r in chosen]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     if workers <= 1 or len(jobs) <= 1:
         raw = [_validate_one(*job) for job in jobs]

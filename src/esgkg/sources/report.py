@@ -315,7 +315,7 @@ class ReportCompiler:
                 if exchange is None:
                     continue
                 code = listing.get("code")
-                lst = ids.ID[f"listing/{listing['exchange']}/{code or key}"]
+                lst = ids.listing(str(listing["exchange"]), str(code or key))
                 self.g.add((node, ESGKG.hasListing, lst))
                 self.g.add((lst, RDF.type, ESGKG.StockListing))
                 self.g.add((lst, ESGKG.listedOn, exchange))
@@ -327,7 +327,7 @@ class ReportCompiler:
                 parent = self.ref(item["parent"], where, ["organization"])
                 if parent is None:
                     continue
-                rel = ids.ID[f"ownership/{item['parent']}/{key}"]
+                rel = ids.ownership(str(item["parent"]), str(key))
                 g = self.g
                 g.add((rel, RDF.type, ESGKG.OwnershipRelationship))
                 g.add((rel, ESGKG.parent, parent))
@@ -752,7 +752,7 @@ class ReportCompiler:
             row["indicator"], str(period).rsplit("/", 1)[-1],
             ids.slugify(row["breakdown"]) if parts else "total", str(entity_key), f"p{row['page']}",
         ])
-        node = self.unique(ids.ID[f"obs/{self.key}/{slug}"])
+        node = self.unique(ids.observation(self.key, slug))
         g.add((node, RDF.type, QB.Observation))
         g.add((node, QB.dataSet, dataset))
         g.add((node, ESGKG.indicator, indicator))

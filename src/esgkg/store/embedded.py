@@ -159,6 +159,10 @@ class EmbeddedStore:
         )
         return {r["g"].value: int(r["n"].value) for r in rows}
 
+    def dump_graph(self, graph: str) -> bytes:
+        """One named graph as N-Triples."""
+        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+
     def quads(self) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(None, None, None, None)
 
