@@ -80,3 +80,10 @@ def test_stats_prints_triples_per_graph_and_instances_per_class(run):
 def test_queries_lists_the_catalogue(run):
     result = run("queries")
     assert result.exit_code == 0 and "sites-with-standard" in result.output
+
+
+def test_a_query_parameter_named_report_is_a_parameter(run):
+    # hkex-not-disclosed takes `report`; CALB's index lists every HKEX KPI (pp. 88-89)
+    result = run("query", "hkex-not-disclosed", "-p", "report=calb-2023", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["code,title,level,status"]

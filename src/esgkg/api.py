@@ -97,8 +97,15 @@ class KnowledgeGraph:
             raise InputError(f"no report {report!r} in the store (reports: {', '.join(self.reports())})")
         return [g for g in self.store.graphs() if "/graph/report/" not in g] + [str(ids.report_graph(report))]
 
-    def query(self, name_or_sparql: str, *, report: str | None = None, **params: Any) -> Result:
-        """Run a named query (with typed ``params``) or a SPARQL SELECT text."""
+    def query(self, name_or_sparql: str, params: dict[str, Any] | None = None, *,
+              report: str | None = None, **kwparams: Any) -> Result:
+        """Run a named query or a SPARQL SELECT text.
+
+        Parameters of a named query come as keywords or, for one named like a keyword of this
+        method (``report``), in the ``params`` dict. ``report`` restricts the query to that
+        report's graph (plus ontology and vocabularies).
+        """
+        params = {**(params or {}), **kwparams}
         named_queries = self.queries if self.project is not None else {}
         if name_or_sparql in named_queries:
             named = named_queries[name_or_sparql]

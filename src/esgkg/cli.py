@@ -131,7 +131,7 @@ def _run_select(name_or_sparql: str, store: Path | None, report: str | None, fmt
 
     try:
         kg = KnowledgeGraph(EmbeddedStore(_store_path(store)), _project())
-        result = kg.query(name_or_sparql, report=report, **(params or {}))
+        result = kg.query(name_or_sparql, params, report=report)
         _print_rows(result.columns, result.terms, fmt)
     except EsgkgError as exc:
         _fail(exc)
