@@ -113,7 +113,9 @@ def test_a_bad_parameter_is_a_clear_error(kg):
 
 
 def test_restated_prior_year_values(kg):
-    # Seres p54 (lines 2216, 2218, 2224, 2227, 2228): 2022 values marked "*" (adjusted)
+    # Seres p54 (lines 2216, 2218, 2224, 2227, 2228) and p64 (lines 2689-2690): 2022 values
+    # marked "*" (adjusted)
     rows = {(r["indicator"], r["value"]) for r in kg.query("restated-values") if r["report"] == "seres-2023"}
     assert rows == {("ghg-scope1", "56,333.39"), ("ghg-total", "195,737.26"), ("ghg-intensity", "0.057"),
-                    ("water-consumption", "1,504,893.42"), ("refrigerant-use", "7.15")}
+                    ("water-consumption", "1,504,893.42"), ("refrigerant-use", "7.15"),
+                    ("occupational-injuries", "46"), ("work-injury-rate", "0.27")}
