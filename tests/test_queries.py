@@ -119,3 +119,50 @@ def test_restated_prior_year_values(kg):
     assert rows == {("ghg-scope1", "56,333.39"), ("ghg-total", "195,737.26"), ("ghg-intensity", "0.057"),
                     ("water-consumption", "1,504,893.42"), ("refrigerant-use", "7.15"),
                     ("occupational-injuries", "46"), ("work-injury-rate", "0.27")}
+
+
+def test_subsidiaries_keep_short_and_former_names_on_one_entity(kg):
+    # Seres p1 (line 81): Hubei Seres, formerly Dongfeng Sokon Motor Co., Ltd.
+    rows = {r["subsidiary"]: r for r in kg.query("subsidiaries")}
+    hubei = rows["Seres Automobile (Hubei) Co., Ltd."]
+    assert hubei["formerNames"] == "Dongfeng Sokon Motor Co., Ltd."
+    assert "Hubei Seres" in hubei["shortNames"]
+    # one entity for Ruichi, named four ways (lines 81, 512, 2069)
+    assert set(rows["Chongqing Ruichi Automobile Industry Co., Ltd."]["shortNames"].split("; ")) == {
+        "Ruichi Electric", "Ruichi Electronics", "Ruichi Electronic", "Ruichi Automobile"}
+    assert len(rows) == 7
+
+
+def test_committees_and_reporting_lines(kg):
+    # CALB p16 (lines 290-294): board <- audit committee <- ESG executive committee <- work group
+    lines = {r["unitName"]: r["reportsTo"] for r in kg.query("committees") if r["company"] == "CALB"}
+    assert lines["Audit Committee"] == "Board of Directors"
+    assert lines["ESG Executive Committee"] == "Audit Committee"
+    assert lines["ESG work group"] == "ESG Executive Committee"
+
+
+def test_year_on_year_change_and_its_boundaries(kg):
+    rows = {r["company"]: r for r in kg.query("year-on-year", indicator="energy-consumption")}
+    # Seres p54 (line 2212): 57,282.29 tce in 2022, 45,360.37 tce in 2023
+    assert rows["Seres"]["changePercent"] == Decimal("-20.81")
+    # CALB p83 (footnote 16): 2022 covers two bases, 2023 five, so the change mixes scopes
+    assert rows["CALB"]["previousBoundary"].startswith("Changzhou and Xiamen")
+    assert rows["CALB"]["boundary"].startswith("Changzhou, Xiamen, Wuhan, Chengdu and Hefei")
+
+
+def test_certification_requirements_placed_on_suppliers(kg):
+    # Seres pp. 34-35 (lines 1349, 1424, 1429): all suppliers IATF 16949, ISO 14001, ISO 45001;
+    # tier-1 IATF 16949; tier-2 ISO 9001
+    rows = {(r["population"], r["standardLabel"].split(" ")[0] + " " + r["standardLabel"].split(" ")[1])
+            for r in kg.query("supplier-certification-requirements") if r["company"] == "Seres"}
+    assert ("All Seres suppliers", "ISO 45001") in rows
+    assert ("Seres tier-1 suppliers", "IATF 16949") in rows
+    assert ("Seres tier-2 and indirect suppliers", "ISO 9001") in rows
+
+
+def test_reports_with_frameworks_and_assurance(kg):
+    rows = {r["report"]: r for r in kg.query("reports")}
+    # CALB p2: HKEX guide followed, no assurance stated; Seres p70: CQC verification, AA1000 V3
+    assert "HKEX" in rows["calb-2023"]["frameworks"] and rows["calb-2023"]["assurance"] == "no assurance"
+    assert "HKEX" not in rows["seres-2023"]["frameworks"]
+    assert rows["seres-2023"]["assuranceProvider"] == "China Quality Certification Centre"
