@@ -7,9 +7,8 @@ the data is an error naming the file and line, not a dangling IRI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -221,11 +220,6 @@ VOCABULARIES: list[tuple[str, str, Callable[[Path, Vocabularies, Graph], None]]]
 ]
 
 
-def iter_vocabulary_files(vocab_dir: Path) -> Iterator[Path]:
-    for _, filename, _ in VOCABULARIES:
-        yield vocab_dir / filename
-
-
 def load_vocabularies(vocab_dir: Path) -> Vocabularies:
     """Compile every vocabulary CSV; a missing file or a bad row is an InputError naming it."""
     vocab = Vocabularies()
@@ -243,6 +237,3 @@ def _scheme_of(g: Graph) -> str:
     schemes = [str(s).rsplit("/", 1)[-1] for s in g.subjects(RDF.type, SKOS.ConceptScheme)]
     return schemes[0] if len(schemes) == 1 else ""
 
-
-def decimal_literal(value: Decimal) -> Literal:
-    return Literal(value, datatype=XSD.decimal)

@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -162,9 +162,6 @@ class EmbeddedStore:
     def dump_graph(self, graph: str) -> bytes:
         """One named graph as N-Triples."""
         return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-
-    def quads(self) -> Iterator[ox.Quad]:
-        return self._store.quads_for_pattern(None, None, None, None)
 
     def close(self) -> None:
         del self._store
