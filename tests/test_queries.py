@@ -166,3 +166,69 @@ def test_reports_with_frameworks_and_assurance(kg):
     assert "HKEX" in rows["calb-2023"]["frameworks"] and rows["calb-2023"]["assurance"] == "no assurance"
     assert "HKEX" not in rows["seres-2023"]["frameworks"]
     assert rows["seres-2023"]["assuranceProvider"] == "China Quality Certification Centre"
+
+
+def test_awards_memberships_and_sdgs(kg):
+    awards = {(r["award"], r["issuer"]) for r in kg.query("awards") if r["company"] == "CALB"}
+    # CALB p13 (lines 237-263): 27 awards, e.g. row 25
+    assert len(awards) == 27
+    assert ("Silver Medal for Corporate Social Responsibility", "EcoVadis") in awards
+    members = {r["association"]: r["role"] for r in kg.query("memberships")}
+    # CALB p94 (line 1917): Responsible Cobalt Initiative, decision-making member
+    assert members["Responsible Cobalt Initiative (RCI)"] == "Decision-making Member Organization"
+    assert len(members) == 16
+    goals = {r["goal"] for r in kg.query("sdg-contributions") if r["company"] == "CALB"}
+    # CALB p14 (lines 278-286): all goals but 14 and 15
+    assert goals == {str(g) for g in range(1, 18)} - {"14", "15"}
+
+
+def test_material_issues_stakeholders_policies_targets(kg):
+    issues = {r["rank"]: r for r in kg.query("material-issues") if r["company"] == "CALB"}
+    # CALB p19 (line 331): 20 issues, no. 1 product quality and safety; climate change renamed
+    assert len(issues) == 20 and issues[1]["issue"] == "Product Quality and Safety"
+    assert issues[2]["change"] == "renamed"
+    groups = {r["group"] for r in kg.query("stakeholders") if r["company"] == "CALB"}
+    assert len(groups) == 7 and "Industry/Standard Association" in groups  # p17
+    policies = {r["policy"]: r["pages"] for r in kg.query("policies")}
+    assert policies["ESG Management Guide"] == "15"  # p15, line 286
+    targets = {r["target"]: r["status"] for r in kg.query("targets")}
+    # CALB p75 (line 1391): all board diversity goals achieved
+    assert targets["At least one director is female"] == "met"
+
+
+def test_sites_and_sites_without_a_standard(kg):
+    sites = [r for r in kg.query("sites") if r["company"] == "CALB"]
+    # CALB p10 (line 177): nine industrial bases and five R&D centres
+    assert sum(r["kind"] == "production base" for r in sites) == 9
+    assert sum(r["kind"] == "R&D centre kind" for r in sites) == 5
+    in_operation = {r["siteName"] for r in sites if r["status"] == "in operation"}
+    assert in_operation == set(FIVE_BASES)  # p66, line 1237
+    # ISO 9001 is held by the company (p28), not by a named base: every operating base is listed
+    without = {r["siteName"] for r in kg.query("operating-sites-without-standard", standard="iso-9001")}
+    assert without == set(FIVE_BASES)
+    countries = {(r["company"], r["country"]): r["sites"] for r in kg.query("sites-per-country")
+                 if r["kind"] == "production base"}
+    assert countries[("CALB", "CN")] == 7 and countries[("CALB", "unknown")] == 2  # Europe, ASEAN
+
+
+def test_content_indexes(kg):
+    hkex = {r["code"]: r["pages"] for r in kg.query("hkex-disclosed") if r["report"] == "calb-2023"}
+    assert hkex["A1.2"] == "45, 82"  # p88, line 1711
+    gri = {(r["report"], r["code"]): r["pages"] for r in kg.query("gri-disclosed")}
+    assert gri[("seres-2023", "305-1")] == "54"  # p67, line 2894
+    assert gri[("seres-2023", "303-1")] in ("49, 50", "50, 49")  # printed P49-50
+    cross = {(r["hkex"], r["gri"]) for r in kg.query("hkex-gri-crosswalk")}
+    assert ("A1.2", "305-1") in cross and ("A2.1", "302-1") in cross
+
+
+def test_finding_figures_notes_and_intensities(kg):
+    found = kg.query("find-figure", text="water consumption")
+    water = {(r["report"], r["year"], r["valuePrinted"]) for r in found}
+    assert ("calb-2023", "2023", "4,942,729.32") in water  # p83, line 1581
+    assert ("seres-2023", "2023", "1,412,624.00") in water  # p54, line 2216
+    notes = [r for r in kg.query("data-quality-notes") if r["report"] == "calb-2023"]
+    assert any("91,029.95" in r["note"] and r["pages"] == "83" for r in notes)
+    intensity = {(r["company"], r["indicator"], r["year"]): r["unitPrinted"] for r in kg.query("intensities")}
+    assert intensity[("CALB", "ghg-intensity", "2023")] == "Carbon dioxide equivalent/kWh (kg)"  # p82
+    certs = {(r["report"], r["standardPrinted"]) for r in kg.query("certifications")}
+    assert ("seres-2023", "ISO 277001") in certs  # the misprint, p17 line 611
