@@ -232,3 +232,15 @@ def test_finding_figures_notes_and_intensities(kg):
     assert intensity[("CALB", "ghg-intensity", "2023")] == "Carbon dioxide equivalent/kWh (kg)"  # p82
     certs = {(r["report"], r["standardPrinted"]) for r in kg.query("certifications")}
     assert ("seres-2023", "ISO 277001") in certs  # the misprint, p17 line 611
+
+
+def test_climate_register_and_supplier_programmes(kg):
+    risks = [r for r in kg.query("climate-risks") if r["company"] == "CALB"]
+    # CALB pp. 43-44 (lines 787-810): 11 risks and 4 opportunities; the reputational row is empty
+    assert len(risks) == 15
+    assert sum(r["kind"] == "climate opportunity" for r in risks) == 4
+    flood = next(r for r in risks if r["name"].startswith("Higher possibility of flood"))
+    assert flood["kind"] == "acute physical risk" and set(flood["horizon"].split("; ")) == {
+        "short term", "medium term"}
+    programmes = {r["programme"] for r in kg.query("supplier-programmes") if r["company"] == "CALB"}
+    assert "Due diligence for responsible mineral supply chains" in programmes  # p6, line 132
