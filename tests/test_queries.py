@@ -244,3 +244,11 @@ def test_climate_register_and_supplier_programmes(kg):
         "short term", "medium term"}
     programmes = {r["programme"] for r in kg.query("supplier-programmes") if r["company"] == "CALB"}
     assert "Due diligence for responsible mineral supply chains" in programmes  # p6, line 132
+
+
+def test_certification_coverage_per_company(kg):
+    rows = {(r["company"], r["standardLabel"].split(" ")[1]): (r["certifiedSites"], r["operatingSites"])
+            for r in kg.query("certification-coverage")}
+    # CALB: all five operating bases hold ISO 14001 (p46, line 840) and ISO 45001 (p66, line 1237)
+    assert rows[("CALB", "14001")] == (5, 5)
+    assert rows[("CALB", "45001")] == (5, 5)
