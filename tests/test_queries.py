@@ -252,3 +252,12 @@ def test_certification_coverage_per_company(kg):
     # CALB: all five operating bases hold ISO 14001 (p46, line 840) and ISO 45001 (p66, line 1237)
     assert rows[("CALB", "14001")] == (5, 5)
     assert rows[("CALB", "45001")] == (5, 5)
+
+
+def test_seres_governance_bodies_and_meetings(kg):
+    units = {r["unitName"]: r for r in kg.query("committees") if r["company"] == "Seres"}
+    # Seres p12 (line 359): 10 board meetings, 9 of the board of supervisors
+    assert units["Board of Directors"]["meetings"] == 10
+    assert units["Board of Supervisors"]["meetings"] == 9
+    # p13 (lines 435-448): the three lines of defence
+    assert sum("line of defence" in name for name in units) == 3
