@@ -106,6 +106,45 @@ def test_entities_become_org_sites_and_certificates_with_pages(fx):
     assert g.value(g.value(cert, PROV.wasDerivedFrom), ESGKG.pageNumber).toPython() == 7
 
 
+def test_entities_and_observations_may_be_split_across_files(fx):
+    project, folder = fx
+    (folder / "entities-more.yaml").write_text(textwrap.dedent("""\
+        sites:
+          - key: south-base
+            kind: rnd-centre
+            name: South R&D Centre
+            operator: fx
+            country: CN
+            status: planned
+            pages: [4]
+        """))
+    (folder / "observations-body.csv").write_text(
+        OBSERVATIONS.splitlines()[0] + "\nfx-emissions,south-base,2023,,5,fx-t,30,,,,\n")
+    g = _graph(project)
+    assert (ids.site("fx", "south-base"), RDF.type, ESGKG.RnDCentre) in g
+    assert (ids.site("fx", "north-base"), RDF.type, ESGKG.ProductionBase) in g
+    obs = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2023/total/south-base/p30"]))
+    assert g.value(obs, ESGKG.refEntity) == ids.site("fx", "south-base")
+
+
+def test_a_split_file_error_names_that_file_and_a_duplicate_key_is_caught(fx):
+    project, folder = fx
+    (folder / "entities-more.yaml").write_text(textwrap.dedent("""\
+        sites:
+          - key: north-base
+            kind: production-base
+            name: North Base again
+            operator: fx
+            country: CN
+            status: in-operation
+            pages: [5]
+        report: {key: fx-2023}
+        """))
+    message = _error(project)
+    assert f"{folder / 'entities-more.yaml'} [sites][0]" in message and "used twice" in message
+    assert f"{folder / 'entities-more.yaml'} [report]: is given in two entity files" in message
+
+
 def _error(project) -> str:
     with pytest.raises(InputError) as failure:
         compile_dataset(project)

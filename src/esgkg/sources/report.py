@@ -72,6 +72,7 @@ class ReportCompiler:
         self.issuer: URIRef | None = None
         self.report: URIRef | None = None
         self._minted: set[URIRef] = set()
+        self.origins: dict[str, list[tuple[Path, int]]] = {}
 
     # ----------------------------------------------------------------- helpers
     def problem(self, where: str, message: str) -> None:
@@ -155,9 +156,10 @@ class ReportCompiler:
         if not isinstance(value, list):
             self.problem(f"{self.entities_path} [{section}]", "must be a list")
             return []
+        origins = self.origins.get(section) or [(self.entities_path, i) for i in range(len(value))]
         out = []
-        for i, item in enumerate(value):
-            where = f"{self.entities_path} [{section}][{i}]"
+        for (path, i), item in zip(origins, value, strict=True):
+            where = f"{path} [{section}][{i}]"
             if not isinstance(item, dict):
                 self.problem(where, "must be a mapping")
                 continue
@@ -184,8 +186,28 @@ class ReportCompiler:
     def entities_path(self) -> Path:
         return self.folder / "entities.yaml"
 
+    def entity_files(self) -> list[Path]:
+        """``entities.yaml`` first, then any ``entities-*.yaml`` in name order."""
+        return [self.entities_path, *sorted(self.folder.glob("entities-*.yaml"))]
+
+    def read_entities(self) -> dict:
+        """The entity files merged: lists of the same section are concatenated (each item keeps
+        its file and position for messages); any other section may appear in one file only."""
+        merged: dict[str, Any] = {}
+        self.origins = {}
+        for path in self.entity_files():
+            for section, value in read_yaml(path).items():
+                if isinstance(value, list) and isinstance(merged.get(section, []), list):
+                    merged.setdefault(section, []).extend(value)
+                    self.origins.setdefault(section, []).extend((path, i) for i in range(len(value)))
+                elif section in merged:
+                    self.problem(f"{path} [{section}]", "is given in two entity files")
+                else:
+                    merged[section] = value
+        return merged
+
     def compile(self) -> Graph:
-        data = read_yaml(self.entities_path)
+        data = self.read_entities()
         self.report = ids.report(self.key)
         self.compile_organizations(data)  # first: the report names its issuer by key
         self.compile_report(data)
@@ -207,8 +229,7 @@ class ReportCompiler:
         sections = self.folder / "sections.yaml"
         if sections.exists():
             self.compile_sections(sections)
-        obs = self.folder / "observations.csv"
-        if obs.exists():
+        for obs in sorted(self.folder.glob("observations*.csv")):
             self.compile_observations(obs)
         for ttl in sorted(self.folder.glob("*.ttl")):
             read_turtle(ttl, self.g)
