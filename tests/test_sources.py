@@ -127,6 +127,36 @@ def test_entities_and_observations_may_be_split_across_files(fx):
     assert g.value(obs, ESGKG.refEntity) == ids.site("fx", "south-base")
 
 
+def test_products_can_carry_observations_and_initiatives_name_their_partners(fx):
+    project, folder = fx
+    (folder / "entities-more.yaml").write_text(textwrap.dedent("""\
+        products:
+          - key: fx-cell
+            kind: battery
+            name: FX Cell
+            launched: 2023
+            pages: [8]
+        initiatives:
+          - key: school-lab
+            kind: research-cooperation
+            name: Joint laboratory
+            partners: [North University, "Institute of Cells, Northtown"]
+            pages: [9]
+        """))
+    (folder / "observations-products.csv").write_text(
+        OBSERVATIONS.splitlines()[0] + "\nfx-emissions,fx-cell,2023,,2,fx-t,8,,,,\n")
+    g = _graph(project)
+    cell = ids.product("fx", "fx-cell")
+    assert (cell, ESGKG.madeBy, ids.organization("fx")) in g
+    assert g.value(cell, ESGKG.productKind) == ids.concept("product-kind", "battery")
+    obs = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2023/total/fx-cell/p8"]))
+    assert g.value(obs, ESGKG.refEntity) == cell
+    [lab] = list(g.subjects(RDF.type, ESGKG.Initiative))
+    assert {str(p) for p in g.objects(lab, ESGKG.partnerName)} == {
+        "North University", "Institute of Cells, Northtown"}
+    assert g.value(lab, ESGKG.runBy) == ids.organization("fx")
+
+
 def test_a_split_file_error_names_that_file_and_a_duplicate_key_is_caught(fx):
     project, folder = fx
     (folder / "entities-more.yaml").write_text(textwrap.dedent("""\

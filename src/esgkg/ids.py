@@ -73,6 +73,11 @@ def site(issuer: str, key: str) -> URIRef:
     return ID[f"site/{check_slug(issuer)}/{check_slug(key, 'site key')}"]
 
 
+def product(issuer: str, key: str) -> URIRef:
+    """Products are minted per maker, like sites."""
+    return ID[f"product/{check_slug(issuer)}/{check_slug(key, 'product key')}"]
+
+
 def unit(issuer: str, key: str) -> URIRef:
     return ID[f"unit/{check_slug(issuer)}/{check_slug(key, 'unit key')}"]
 

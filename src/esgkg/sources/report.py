@@ -213,6 +213,7 @@ class ReportCompiler:
         self.compile_report(data)
         self.compile_sites(data)
         self.compile_units(data)
+        self.compile_products(data)
         self.compile_boundaries(data)
         self.compile_organization_links(data)
         self.compile_certifications(data)
@@ -224,6 +225,7 @@ class ReportCompiler:
         self.compile_material_issues(data)
         self.compile_stakeholders(data)
         self.compile_supplier_programmes(data)
+        self.compile_initiatives(data)
         self.compile_climate_risks(data)
         self.compile_disclosures(data)
         sections = self.folder / "sections.yaml"
@@ -633,6 +635,48 @@ class ReportCompiler:
             self.label(node, item.get("name"))
             if self.issuer is not None:
                 self.g.add((node, ESGKG.runBy, self.issuer))
+            self.literal(node, DCTERMS.description, item.get("description"))
+            self.provenance(node, item, where)
+
+    def compile_products(self, data: dict) -> None:
+        for where, item in self.items(data, "products"):
+            maker_key = item.get("maker") or self._issuer_key()
+            maker = self.ref(maker_key, where, ["organization"])
+            key = item.get("key")
+            if maker is None or not key:
+                if not key:
+                    self.problem(where, "a product needs a key")
+                continue
+            node = ids.product(str(maker_key), str(key))
+            if not self.register(key, "product", node, where):
+                continue
+            g = self.g
+            g.add((node, RDF.type, ESGKG.Product))
+            self.label(node, item.get("name"))
+            g.add((node, ESGKG.madeBy, maker))
+            c = self.concept("product-kind", item.get("kind", "other"), where)
+            if c is not None:
+                g.add((node, ESGKG.productKind, c))
+            self.literal(node, ESGKG.launchYear, item.get("launched"), XSD.gYear)
+            self.literal(node, DCTERMS.description, item.get("description"))
+            self.provenance(node, item, where)
+
+    def compile_initiatives(self, data: dict) -> None:
+        g = self.g
+        for where, item in self.items(data, "initiatives"):
+            node = self.mint("initiative", item, item.get("name"))
+            g.add((node, RDF.type, ESGKG.Initiative))
+            self.label(node, item.get("name"))
+            c = self.concept("initiative-kind", item.get("kind", "other"), where)
+            if c is not None:
+                g.add((node, ESGKG.initiativeKind, c))
+            runner = self.ref(item.get("run_by") or self._issuer_key(), where, ["organization", "unit"])
+            if runner is not None:
+                g.add((node, ESGKG.runBy, runner))
+            partners = item.get("partners") or []
+            for name in partners if isinstance(partners, list) else [partners]:
+                self.literal(node, ESGKG.partnerName, name)
+            self.literal(node, ESGKG.year, item.get("year"), XSD.gYear)
             self.literal(node, DCTERMS.description, item.get("description"))
             self.provenance(node, item, where)
 
