@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 
-from esgkg.build import build
+from esgkg.build import build, compile_context
 from esgkg.project import Project
 from esgkg.store import EmbeddedStore
 
@@ -27,6 +28,16 @@ def project_copy(tmp_path: Path) -> Project:
         if (ROOT / part).exists():
             shutil.copytree(ROOT / part, tmp_path / part)
     return Project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def context(project: Project) -> Graph:
+    """The ontology and vocabularies in one graph: what a report graph is validated with."""
+    graphs, _ = compile_context(project)
+    merged = Graph()
+    for g in graphs.values():
+        merged += g
+    return merged
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from esgkg.build import compile_context
 from esgkg.validate import load_shapes, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -23,15 +22,6 @@ _DIRECTIVE = re.compile(r"^# (remove|expect): (\S+) <([^>]+)>$")
 @pytest.fixture(scope="module")
 def shapes(project) -> Graph:
     return load_shapes(project.shapes_dir)
-
-
-@pytest.fixture(scope="module")
-def context(project) -> Graph:
-    graphs, _ = compile_context(project)
-    merged = Graph()
-    for g in graphs.values():
-        merged += g
-    return merged
 
 
 def _fixture(path: Path) -> tuple[Graph, set[tuple[str, str]]]:
