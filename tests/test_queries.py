@@ -261,3 +261,25 @@ def test_seres_governance_bodies_and_meetings(kg):
     assert units["Board of Supervisors"]["meetings"] == 9
     # p13 (lines 435-448): the three lines of defence
     assert sum("line of defence" in name for name in units) == 3
+
+
+def test_esgkg_open_answers_by_name_and_as_a_dataframe(built_store, monkeypatch):
+    import esgkg
+
+    pd = pytest.importorskip("pandas", reason="pandas is optional (pip install 'esgkg[dataframe]')")
+    monkeypatch.chdir(built_store.root)  # esgkg.open(path) works from any folder
+    kg = esgkg.open(built_store.root)
+    frame = kg.query("ghg-emissions").to_dataframe()
+    assert isinstance(frame, pd.DataFrame)
+    assert {"company", "year", "scope", "tonnesCO2e", "page"} <= set(frame.columns)
+    # CALB p82 (line 1559): scope 1 2023 is 307,488.75 t CO2e
+    calb = frame[(frame.company == "CALB") & (frame.year == "2023") & (frame.scope == "scope 1")]
+    assert list(calb.tonnesCO2e) == [Decimal("307488.75")] and list(calb.page) == [82]
+
+
+def test_to_dataframe_without_pandas_says_how_to_get_it(kg, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
+    with pytest.raises(InputError, match=r"esgkg\[dataframe\]"):
+        kg.query("ghg-emissions").to_dataframe()

@@ -124,11 +124,19 @@ class KnowledgeGraph:
 
 
 def open_graph(path: str | Path | None = None) -> KnowledgeGraph:
-    """Open the store at ``path`` (default: the current project's store)."""
-    try:
-        project: Project | None = find_project()
-    except InputError:
-        project = None
+    """Open the store at ``path`` (default: the current project's store).
+
+    The named queries come from the project found from the working directory, else from the
+    store's folder, else from the source tree esgkg is installed from (an editable install).
+    """
+    project: Project | None = None
+    starts = [Path.cwd(), *([Path(path).resolve()] if path else []), Path(__file__).resolve().parent]
+    for start in starts:
+        try:
+            project = find_project(start)
+            break
+        except InputError:
+            continue
     if path is None:
         if project is None:
             raise InputError("no project found: pass the store's path to esgkg.open()")
