@@ -87,3 +87,45 @@ def test_a_query_parameter_named_report_is_a_parameter(run):
     result = run("query", "hkex-not-disclosed", "-p", "report=calb-2023", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["code,title,level,status"]
+
+
+def _edit(path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not once in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_broken_copies_of_the_data_are_named_with_figure_and_page(project_copy, tmp_path, monkeypatch):
+    """The issue's acceptance test, on a copy of the shipped CALB data (annex pp. 82-83)."""
+    monkeypatch.setenv("ESGKG_PROJECT", str(project_copy.root))
+    monkeypatch.setenv("ESGKG_STORE", str(tmp_path / "store"))
+    obs = project_copy.data_dir / "calb-2023" / "observations.csv"
+    # a percentage of 140: packaging recycled 2023, p83 line 1585 (printed 96.89 %)
+    _edit(obs, "packaging-recycling-rate,,2023,,96.89,%,83,", "packaging-recycling-rate,,2023,,140,%,83,")
+    # a broken total: direct energy 2022 (p83 line 1577) no longer adds up to the printed total
+    _edit(obs, '"641,013.99",MWh,83', '"700,000.00",MWh,83')
+    # a negative gross quantity: scope 1 2023 (p82 line 1559)
+    _edit(obs, '"307,488.75",Carbon', '"-307,488.75",Carbon')
+    runner = CliRunner()
+    assert runner.invoke(app, ["build"]).exit_code == 0
+    result = runner.invoke(app, ["validate", "--report", "calb-2023"])
+    assert result.exit_code == 1  # a Violation
+    out = " ".join(result.output.split())
+    assert "packaging-recycling-rate 2023" in out and "140" in out
+    assert "energy-consumption 2022 on page 83" in out
+    assert "ghg-scope1 2023" in out and "-307488.75" in out and "p. 82" in out
+
+    # deleting a required property: the site's pages (CALB Changzhou Base) stops the build, exit 2
+    entities = project_copy.data_dir / "calb-2023" / "entities.yaml"
+    text = entities.read_text(encoding="utf-8")
+    start = text.index("- key: changzhou-base")
+    block = text[start:text.index("\n  - ", start)]
+    pages = next(line for line in block.splitlines() if line.strip().startswith("pages:"))
+    entities.write_text(text.replace(block, block.replace(pages + "\n", "").replace(pages, "")),
+                        encoding="utf-8")
+    broken = runner.invoke(app, ["build"])
+    assert broken.exit_code == 2
+    assert "[sites]" in broken.output and "changzhou-base" in broken.output and "pages" in broken.output
+    # ... and the store built before is still there and valid to query
+    still = runner.invoke(app, ["query", "sites-with-standard", "--param", "standard=iso-45001"])
+    assert still.exit_code == 0 and "Changzhou Base" in still.output

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -29,7 +30,7 @@ FormatOpt = Annotated[str, typer.Option("--format", help=f"One of {', '.join(FOR
 
 
 def _fail(exc: EsgkgError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -57,7 +58,7 @@ def build(store: StoreOpt = None) -> None:
         project = _project()
         with err.status("building ...") as status:
             result = run_build(project, _store_path(store),
-                               progress=lambda msg: (status.update(msg), err.log(msg)))
+                               progress=lambda msg: (status.update(escape(msg)), err.log(escape(msg))))
     except EsgkgError as exc:
         _fail(exc)
     table = Table(title=f"built {result.total:,} triples into {result.path}")
@@ -97,7 +98,7 @@ def stats(
     c.add_column("class")
     c.add_column("instances", justify="right")
     for cls, n in classes.items():
-        c.add_row(term_text(_node(cls), compact=True), f"{n:,}")
+        c.add_row(escape(term_text(_node(cls), compact=True)), f"{n:,}")
     out.print(c)
 
 
@@ -120,7 +121,7 @@ def _print_rows(names, rows, fmt: str | None) -> None:
     else:
         t = Table(*names, caption=f"{len(rows)} row(s)")
         for r in rows:
-            t.add_row(*(term_text(r.get(n), compact=True) for n in names))
+            t.add_row(*(escape(term_text(r.get(n), compact=True)) for n in names))
         out.print(t)
 
 
@@ -182,7 +183,7 @@ def list_queries() -> None:
     for q in queries.values():
         params = ", ".join(f"{p.name}: {p.type}" + (f" = {p.default}" if p.default else "")
                            for p in q.params)
-        t.add_row(q.name, f"{q.title}\n[dim]{q.description}[/]", params)
+        t.add_row(escape(q.name), f"{escape(q.title)}\n[dim]{escape(q.description)}[/]", escape(params))
     out.print(t)
 
 
@@ -244,14 +245,16 @@ def _print_validation(results, shown) -> None:
         findings = [f for f in r.findings if f.severity in shown]
         if not findings:
             continue
-        out.print(f"\n[bold]{r.report}[/]")
+        out.print(f"\n[bold]{escape(r.report)}[/]")
         for (sev, shape), group in groupby(findings, key=lambda f: (f.severity, f.shape)):
             group = list(group)
             name = shape.rsplit("#", 1)[-1] or "(unnamed shape)"
-            out.print(f"  [{colour.get(sev, 'white')}]{sev}[/] {name} ({len(group)})", highlight=False)
+            style = colour.get(sev, "white")
+            out.print(f"  [{style}]{sev}[/] {escape(name)} ({len(group)})", highlight=False)
             for f in group:
                 pages = ", ".join(map(str, f.pages)) or "?"
-                out.print(f"    - {f.label} (p. {pages}): {f.message}", highlight=False, soft_wrap=True)
+                out.print(f"    - {escape(f.label)} (p. {pages}): {escape(f.message)}",
+                          highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -267,17 +270,18 @@ def check(
         dataset = compile_dataset(project)
         findings = hygiene(project, dataset)
         for f in findings:
-            out.print(f"[red]{f.check}[/]: {f.message}", highlight=False)
+            out.print(f"[red]{escape(f.check)}[/]: {escape(f.message)}", highlight=False)
         out.print(f"hygiene: {len(findings)} problem(s) from {len(list(project.qc_dir.glob('*.rq')))} "
                   "queries and the scan of shapes/ and queries/")
         failed = bool(findings)
         if reasoner:
             result = reason(project.ontology)
             if not result.consistent:
-                out.print(f"[red]reasoner:[/] the ontology is {result.message}")
+                out.print(f"[red]reasoner:[/] the ontology is {escape(result.message)}")
                 failed = True
             elif result.unsatisfiable:
-                out.print(f"[red]reasoner:[/] unsatisfiable classes: {', '.join(result.unsatisfiable)}")
+                names = escape(", ".join(result.unsatisfiable))
+                out.print(f"[red]reasoner:[/] unsatisfiable classes: {names}")
                 failed = True
             else:
                 out.print("reasoner (HermiT): consistent, no unsatisfiable classes")
