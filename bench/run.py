@@ -4,7 +4,9 @@
 
 Measures: compiling the sources, loading the store (build), opening the store, each named query
 (median of N runs), validation of all reports (parallel), and the same validation with every
-SHACL-SPARQL constraint left to pyshacl (the slow path the project avoids), once.
+SHACL-SPARQL constraint left to pyshacl (the slow path the project avoids), once; and with
+``--jena``, the same shapes in Apache Jena's SHACL engine (one JVM for both reports, start-up
+included), where Debian's Jena is installed.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--slow-path", action="store_true",
                         help="also time pyshacl running the SPARQL constraints itself")
+    parser.add_argument("--jena", action="store_true", help="also time Apache Jena SHACL")
     args = parser.parse_args()
     project = Project(Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,6 +57,8 @@ def main() -> None:
         t, results = timed(lambda: validate(store, project.shapes_dir))
         print(f"validate all reports: {t:.2f} s "
               f"({sum(len(r.findings) for r in results)} findings)")
+        if args.jena:
+            time_jena(project, dataset, Path(tmp))
         if args.slow_path:
             import pyshacl
 
@@ -68,6 +73,34 @@ def main() -> None:
                 t, _ = timed(lambda f=full: pyshacl.validate(f, shacl_graph=shapes, advanced=True,
                                                              allow_warnings=True))
                 print(f"pyshacl with its own SPARQL engine, {graph_iri.rsplit('/', 1)[-1]}: {t:.1f} s")
+
+
+def time_jena(project: Project, dataset: dict, tmp: Path) -> None:
+    from rdflib import RDF, Graph
+
+    from esgkg.jena import find_jena
+    from esgkg.namespaces import SH
+
+    jena = find_jena(tmp / "jena")
+    if jena is None:
+        print("jena: not installed (Debian package libapache-jena-java)")
+        return
+    context = Graph()
+    for iri, g in dataset.items():
+        if "/graph/report/" not in str(iri):
+            context += g
+    shapes = tmp / "shapes.ttl"
+    load_shapes(project.shapes_dir).serialize(shapes, format="turtle")
+    paths = []
+    for iri, g in dataset.items():
+        if "/graph/report/" in str(iri):
+            path = tmp / f"{str(iri).rsplit('/', 1)[-1]}.nt"
+            (g + context).serialize(path, format="nt", encoding="utf-8")
+            paths.append(path)
+    t, reports = timed(lambda: jena.shacl(shapes, paths))
+    results = sum(1 for r in reports for _ in r.subjects(RDF.type, SH.ValidationResult))
+    print(f"Jena SHACL, {len(paths)} reports in one JVM (start-up included): {t:.2f} s "
+          f"({results} results)")
 
 
 if __name__ == "__main__":
