@@ -222,3 +222,16 @@ def test_a_missing_vocabulary_file_is_named(fx):
     project, _ = fx
     (project.vocab_dir / "units.csv").unlink()
     assert "units.csv" in _error(project)
+
+
+def test_an_optional_qualifier_column_bounds_a_value(fx):
+    project, folder = fx
+    header = OBSERVATIONS.splitlines()[0] + ",qualifier"
+    (folder / "observations-bounds.csv").write_text(
+        header + "\nfx-emissions,,2021,,\"2,000\",fx-t,14,,,,,more-than\n")
+    g = _graph(project)
+    obs = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2021/total/fx/p14"]))
+    assert g.value(obs, ESGKG.valueQualifier) == ids.concept("value-qualifier", "more-than")
+    assert str(g.value(obs, ESGKG.valueAsPrinted)) == "2,000"
+    (folder / "observations-bounds.csv").write_text(header + "\nfx-emissions,,2021,,5,fx-t,14,,,,,roughly\n")
+    assert "unknown value-qualifier code 'roughly'" in _error(project)

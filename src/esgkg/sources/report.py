@@ -846,6 +846,10 @@ class ReportCompiler:
                 g.add((node, ESGKG.sourceLine, Literal(int(m.group(1)))))
         if row["note"]:
             g.add((node, ESGKG.curationNote, Literal(row["note"])))
+        if row.get("qualifier"):  # optional column
+            c = self.concept("value-qualifier", row["qualifier"], where)
+            if c is not None:
+                g.add((node, ESGKG.valueQualifier, c))
 
 
 def compile_report(folder: Path, vocab: Vocabularies,
