@@ -8,6 +8,7 @@ A query file starts with a header of ``#`` comments::
 
 Parameter types: ``string``, ``integer``, ``decimal``, ``iri``, ``unit`` (a QUDT unit name such
 as TONNE), ``code(<scheme>)`` (a code of one of the vocabularies, bound as the concept's IRI).
+A parameter whose default is ``""`` is optional: left out, it stays unbound (``!BOUND(?name)``).
 Parameters are checked, turned into RDF terms and bound in a VALUES block that the RDF library
 writes, never pasted into the query text as given.
 """
@@ -31,6 +32,7 @@ _PARAM = re.compile(
     r"(?:\s*=\s*(?P<default>\S+))?(?:\s*--\s*(?P<doc>.*))?$"
 )
 XSD = "http://www.w3.org/2001/XMLSchema#"
+OPTIONAL = '""'  # the default of an optional parameter: `# param: kind code(x) = "" -- ...`
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class NamedQuery:
             raw = values.get(p.name, p.default)
             if raw is None:
                 raise InputError(f"query {self.name} needs parameter {p.name} ({p.type})")
+            if p.default == OPTIONAL and str(raw) in ("", OPTIONAL):
+                continue  # an optional parameter left out stays unbound: the query sees !BOUND(?name)
             out[p.name] = p.bind(raw)
         return out
 
