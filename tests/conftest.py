@@ -53,3 +53,11 @@ def reports_dir() -> Path:
     if not REPORTS.is_dir():
         pytest.skip(f"the corpus is not at {REPORTS} (../shared/reports beside the project)")
     return REPORTS
+
+
+@pytest.fixture(scope="session")
+def shipped_validation(built_store: EmbeddedStore, project: Project) -> dict:
+    """``esgkg validate`` of the shipped data, run once: report key -> ReportValidation."""
+    from esgkg.validate import validate
+
+    return {r.report: r for r in validate(built_store, project.shapes_dir)}
