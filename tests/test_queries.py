@@ -326,3 +326,14 @@ def test_a_bounded_figure_says_so(kg):
     [row] = [r for r in kg.query("find-figure", text="countries and regions sold to")
              if r["report"] == "seres-2023" and r["page"] == 3]
     assert (row["qualifier"], row["valuePrinted"], row["about"]) == ("more than", "70", "Seres")
+
+
+def test_find_anything_by_a_name_it_goes_by(kg):
+    found = {(r["report"], r["name"]): r for r in kg.query("find", text="sokon")}
+    # Seres p1 (line 81): Hubei Seres was formerly Dongfeng Sokon Motor Co., Ltd.
+    assert found[("seres-2023", "Seres Automobile (Hubei) Co., Ltd.")]["kind"] == "formal organization"
+    # CALB p24 (line 436): the cooperation is found by its partner's name
+    [coop] = kg.query("find", text="tsinghua").rows
+    assert (coop["report"], coop["kind"], coop["pages"]) == ("calb-2023", "initiative", "24")
+    bases = {r["name"] for r in kg.query("find", text="base") if r["kind"] == "production base"}
+    assert {"Changzhou Base", "Xiamen Base"} <= bases  # p10
