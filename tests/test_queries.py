@@ -198,8 +198,15 @@ def test_material_issues_stakeholders_policies_targets(kg):
     # CALB p19 (line 331): 20 issues, no. 1 product quality and safety; climate change renamed
     assert len(issues) == 20 and issues[1]["issue"] == "Product Quality and Safety"
     assert issues[2]["change"] == "renamed"
-    groups = {r["group"] for r in kg.query("stakeholders") if r["company"] == "CALB"}
+    groups = {r["group"]: r for r in kg.query("stakeholders") if r["company"] == "CALB"}
     assert len(groups) == 7 and "Industry/Standard Association" in groups  # p17
+    # p17 (line 304): government and regulators expect business ethics and energy management
+    assert set(groups["Government and regulators"]["topics"].split("; ")) == {
+        "Business ethics", "Energy management"}
+    seres = {r["group"]: r for r in kg.query("stakeholders") if r["company"] == "Seres"}
+    # Seres p6 (line 236): the unheaded fourth column continues the channels
+    assert "Investor hotline/email" in seres["Shareholders/Investors"]["channels"].split("; ")
+    assert len(seres) == 7 and "Media" in seres
     policies = {r["policy"]: r["pages"] for r in kg.query("policies")}
     assert policies["ESG Management Guide"] == "15"  # p15, line 286
     targets = {r["target"]: r["status"] for r in kg.query("targets")}

@@ -626,6 +626,8 @@ class ReportCompiler:
                 self.g.add((node, ESGKG.concerns, self.issuer))
             for channel in item.get("channels") or []:
                 self.literal(node, ESGKG.engagementChannel, channel)
+            for topic in item.get("topics") or []:
+                self.literal(node, ESGKG.stakeholderTopic, topic)
             self.provenance(node, item, where)
 
     def compile_supplier_programmes(self, data: dict) -> None:
