@@ -333,6 +333,7 @@ def test_a_bounded_figure_says_so(kg):
     [row] = [r for r in kg.query("find-figure", text="countries and regions sold to")
              if r["report"] == "seres-2023" and r["page"] == 3]
     assert (row["qualifier"], row["valuePrinted"], row["about"]) == ("more than", "70", "Seres")
+    assert row["pageEstimated"] is False  # p3 is the "About the Group" page of the contents
 
 
 def test_find_anything_by_a_name_it_goes_by(kg):

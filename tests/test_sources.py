@@ -235,3 +235,15 @@ def test_an_optional_qualifier_column_bounds_a_value(fx):
     assert str(g.value(obs, ESGKG.valueAsPrinted)) == "2,000"
     (folder / "observations-bounds.csv").write_text(header + "\nfx-emissions,,2021,,5,fx-t,14,,,,,roughly\n")
     assert "unknown value-qualifier code 'roughly'" in _error(project)
+
+
+def test_a_note_saying_the_page_is_estimated_marks_the_fact(fx):
+    project, folder = fx
+    with (folder / "observations.csv").open("a") as fh:
+        fh.write('fx-emissions,,2021,,3,fx-t,13,,,line 9,"From the body text; page estimated."\n')
+        fh.write('fx-emissions,,2020,,4,fx-t,13,,,line 10,Estimated by the report itself.\n')
+    g = _graph(project)
+    estimated = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2021/total/fx/p13"]))
+    exact = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2020/total/fx/p13"]))
+    assert g.value(estimated, ESGKG.pageEstimated) == Literal(True)
+    assert g.value(exact, ESGKG.pageEstimated) is None

@@ -27,6 +27,9 @@ OBSERVATION_COLUMNS = ["indicator", "entity", "period", "breakdown", "value", "u
                        "boundary", "restated", "source", "note"]
 _FRAGMENT_RFC = URIRef("http://tools.ietf.org/rfc/rfc3778")
 _LINE = re.compile(r"\bline (\d+)\b")
+# a curator's note saying the page is an estimate: "page estimated", "Pages 20 and 43 estimated",
+# "Page inferred from the section" (the text has no page markers)
+_ESTIMATED = re.compile(r"\bpages?\b[^.;]*?\b(estimated|inferred)\b", re.IGNORECASE)
 _SITE_CLASS = {"production-base": ESGKG.ProductionBase, "plant": ESGKG.ProductionBase,
                "factory": ESGKG.ProductionBase, "rnd-centre": ESGKG.RnDCentre,
                "headquarters": ESGKG.Headquarters}
@@ -118,6 +121,8 @@ class ReportCompiler:
                 self.problem(where, f"line {line!r} is not a whole number")
         if item.get("note"):
             self.g.add((node, ESGKG.curationNote, Literal(str(item["note"]))))
+            if _ESTIMATED.search(str(item["note"])):
+                self.g.add((node, ESGKG.pageEstimated, Literal(True)))
 
     def label(self, node: URIRef, text: Any, lang: str = "en") -> None:
         if text:
@@ -848,6 +853,8 @@ class ReportCompiler:
                 g.add((node, ESGKG.sourceLine, Literal(int(m.group(1)))))
         if row["note"]:
             g.add((node, ESGKG.curationNote, Literal(row["note"])))
+            if _ESTIMATED.search(row["note"]):
+                g.add((node, ESGKG.pageEstimated, Literal(True)))
         if row.get("qualifier"):  # optional column
             c = self.concept("value-qualifier", row["qualifier"], where)
             if c is not None:
