@@ -60,3 +60,27 @@ def test_validation_finds_the_reports_real_contradictions_and_nothing_else(shipp
         *{("seres-2023", "UnitMatchesQuantityKindShape", f"seres-2023/water-consumption/{y}/{b}/seres/p54")
           for y in ("2022", "2023") for b in ("total", "water-source-municipal", "water-source-reclaimed")},
     }
+
+
+def test_seres_intensities_are_checked_against_revenue_and_totals(built_store, context, project):
+    """Seres p54 prints intensities per RMB10,000 of revenue (line 2228); revenue is on p3 (line
+    141). They agree as printed; a changed intensity is caught, naming both figures' pages."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from esgkg.namespaces import ESGKG
+    from esgkg.validate import load_shapes, validate_graph
+
+    graph_iri = next(g for g in built_store.graphs() if g.endswith("/report/seres-2023"))
+    data = Graph().parse(data=built_store.dump_graph(graph_iri), format="nt")
+    data.parse(data=built_store.dump_graph(next(g for g in built_store.graphs() if g.endswith("/periods"))),
+               format="nt")
+    obs = URIRef("https://w3id.org/esgkg/id/obs/seres-2023/ghg-intensity/2023/total/seres/p54")
+    assert data.value(obs, ESGKG.value) == Literal("0.052", datatype=XSD.decimal)
+    data.set((obs, ESGKG.value, Literal("0.060", datatype=XSD.decimal)))
+    data.set((obs, ESGKG.valueAsPrinted, Literal("0.060")))
+    found = [f for f in validate_graph("seres-2023", data, context, load_shapes(project.shapes_dir)).findings
+             if f.shape.endswith("IntensityOfItsFiguresShape")]
+    assert [f.focus for f in found] == [str(obs)]
+    # 184,969.15 t over RMB 35.842 billion = 0.051607 t per RMB10,000
+    assert "ghg-total (184969.15, page 54) over revenue (35.842, page 3) gives 0.051607" in found[0].message

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-COLUMNS = ["printed", "qudt_unit", "ucum", "scale", "quantity_kind", "multiplier", "note"]
+COLUMNS = ["printed", "qudt_unit", "ucum", "scale", "quantity_kind", "multiplier", "note", "per"]
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,9 @@ class PrintedUnit:
     ucum: str
     scale: Decimal
     quantity_kind: str | None
-    multiplier: Decimal | None
+    multiplier: Decimal | None  # QUDT's, of qudt_unit; for a ratio unit: to SI numerator / SI denominator
     note: str = ""
+    per: str | None = None  # for a ratio unit: the indicator of its denominator (e.g. revenue)
 
 
 class UnknownUnit(InputError):
@@ -112,6 +113,7 @@ def load_unit_table(path: Path) -> UnitTable:
                     quantity_kind=(row["quantity_kind"] or "").strip() or None,
                     multiplier=_decimal(row["multiplier"], "multiplier", where),
                     note=(row.get("note") or "").strip(),
+                    per=(row.get("per") or "").strip() or None,
                 )
             )
     return UnitTable(units)

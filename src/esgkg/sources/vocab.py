@@ -162,6 +162,7 @@ def _standards(path: Path, vocab: Vocabularies, g: Graph) -> None:
 def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
     w = _SchemeWriter(g, vocab, "indicator", "esgkg indicators")
     cols = ["code", "label", "definition", "quantity_kind", "kind", "hkex", "gri"]
+    refs: list[tuple[str, str]] = []  # (where, indicator code) checked once all are read
     for line, row in read_csv(path, cols):
         where = f"{path}:{line}"
         iri = w.concept(row["code"], row["label"], where, row["definition"],
@@ -175,6 +176,16 @@ def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
             g.add((iri, ESGKG.griDisclosure, vocab.require("gri", code, where)))
         for code in _split(row.get("sum_of", "")):
             g.add((iri, ESGKG.sumOf, ids.concept("indicator", code)))
+        for column, prop in (("numerator", ESGKG.ratioNumerator), ("denominator", ESGKG.ratioDenominator)):
+            if row.get(column):
+                g.add((iri, prop, ids.concept("indicator", row[column])))
+                refs.append((where, row[column]))
+    for u in vocab.units or []:
+        if u.per:
+            refs.append((f"{path.parent / 'units.csv'}: unit {u.printed!r} (per)", u.per))
+    for where, code in refs:
+        if not vocab.known("indicator", code):
+            raise InputError(f"{where}: {code!r} is not an indicator code of {path.name}")
 
 
 def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
@@ -203,6 +214,10 @@ def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
                 g.add((qudt_unit, QUDT.hasQuantityKind, QUANTITYKIND[u.quantity_kind]))
         if u.quantity_kind:
             g.add((iri, QUDT.hasQuantityKind, QUANTITYKIND[u.quantity_kind]))
+        if not u.qudt_unit and u.multiplier is not None:  # a ratio unit such as t per RMB10,000
+            g.add((iri, ESGKG.ratioMultiplier, Literal(u.multiplier, datatype=XSD.decimal)))
+        if u.per:
+            g.add((iri, ESGKG.ratioDenominator, ids.concept("indicator", u.per)))
 
 
 # (graph name, file, compiler) in dependency order: code lists first, indicators last.
