@@ -247,3 +247,12 @@ def test_a_note_saying_the_page_is_estimated_marks_the_fact(fx):
     exact = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2020/total/fx/p13"]))
     assert g.value(estimated, ESGKG.pageEstimated) == Literal(True)
     assert g.value(exact, ESGKG.pageEstimated) is None
+
+
+def test_a_ratio_unit_naming_an_unknown_indicator_is_an_error(project_copy):
+    with (project_copy.vocab_dir / "units.csv").open("a") as fh:
+        fh.write('t per widget,,,1,,1000,test only,widgets-made\n')
+    with pytest.raises(InputError) as failure:
+        compile_dataset(project_copy)
+    message = str(failure.value)
+    assert "t per widget" in message and "'widgets-made' is not an indicator code" in message
