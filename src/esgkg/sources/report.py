@@ -555,7 +555,7 @@ class ReportCompiler:
     def compile_awards(self, data: dict) -> None:
         g = self.g
         for where, item in self.items(data, "awards"):
-            node = self.mint("award", item, item.get("name"), item.get("recipient"))
+            node = self.mint("award", item, item.get("name"), item.get("issuer"), item.get("recipient"))
             g.add((node, RDF.type, ESGKG.Award))
             self.label(node, item.get("name"))
             issuer = item.get("issuer")
