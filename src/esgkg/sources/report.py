@@ -8,7 +8,7 @@ together, so a curator fixes a whole file in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -377,18 +377,25 @@ class ReportCompiler:
             return
         self.g.add((node, prop, Literal(text, datatype=XSD.decimal)))
 
+    def owned(self, item: dict, where: str, kind: str, owner_key: Any,
+              mint: Callable[[str, str], URIRef]) -> tuple[URIRef, URIRef] | None:
+        """(IRI, owner IRI) of a keyed thing minted per owning organisation (a site, a product),
+        registered under its key; None, with the problem noted, when key or owner is wrong."""
+        owner = self.ref(owner_key, where, ["organization"])
+        key = item.get("key")
+        if not key:
+            self.problem(where, f"a {kind} needs a key")
+        if owner is None or not key:
+            return None
+        node = mint(str(owner_key), str(key))
+        return (node, owner) if self.register(key, kind, node, where) else None
+
     def compile_sites(self, data: dict) -> None:
         for where, item in self.items(data, "sites"):
-            operator_key = item.get("operator")
-            operator = self.ref(operator_key, where, ["organization"])
-            key = item.get("key")
-            if operator is None or not key:
-                if not key:
-                    self.problem(where, "a site needs a key")
+            found = self.owned(item, where, "site", item.get("operator"), ids.site)
+            if found is None:
                 continue
-            node = ids.site(str(operator_key), str(key))
-            if not self.register(key, "site", node, where):
-                continue
+            node, operator = found
             g = self.g
             kind = item.get("kind", "other")
             g.add((node, RDF.type, ORG.Site))
@@ -647,16 +654,10 @@ class ReportCompiler:
 
     def compile_products(self, data: dict) -> None:
         for where, item in self.items(data, "products"):
-            maker_key = item.get("maker") or self._issuer_key()
-            maker = self.ref(maker_key, where, ["organization"])
-            key = item.get("key")
-            if maker is None or not key:
-                if not key:
-                    self.problem(where, "a product needs a key")
+            found = self.owned(item, where, "product", item.get("maker") or self._issuer_key(), ids.product)
+            if found is None:
                 continue
-            node = ids.product(str(maker_key), str(key))
-            if not self.register(key, "product", node, where):
-                continue
+            node, maker = found
             g = self.g
             g.add((node, RDF.type, ESGKG.Product))
             self.label(node, item.get("name"))
