@@ -113,6 +113,7 @@ def test_broken_copies_of_the_data_are_named_with_figure_and_page(project_copy, 
     out = " ".join(result.output.split())
     assert "packaging-recycling-rate 2023" in out and "140" in out
     assert "energy-consumption 2022 on page 83" in out
+    assert "a total equals the sum of its parts" in out  # each group says in words what it checks
     assert "ghg-scope1 2023" in out and "-307488.75" in out and "p. 82" in out
 
     # deleting a required property: the site's pages (CALB Changzhou Base) stops the build, exit 2

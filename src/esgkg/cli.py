@@ -249,8 +249,10 @@ def _print_validation(results, shown) -> None:
         for (sev, shape), group in groupby(findings, key=lambda f: (f.severity, f.shape)):
             group = list(group)
             name = shape.rsplit("#", 1)[-1] or "(unnamed shape)"
+            about = f"{group[0].shape_label}: " if group[0].shape_label else ""
             style = colour.get(sev, "white")
-            out.print(f"  [{style}]{sev}[/] {escape(name)} ({len(group)})", highlight=False)
+            out.print(f"  [{style}]{sev}[/] {escape(about)}{len(group)} ({escape(name)})",
+                      highlight=False, soft_wrap=True)
             for f in group:
                 pages = ", ".join(map(str, f.pages)) or "?"
                 out.print(f"    - {escape(f.label)} (p. {pages}): {escape(f.message)}",

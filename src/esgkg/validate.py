@@ -40,6 +40,7 @@ class Finding:
     message: str
     path: str = ""
     value: str = ""
+    shape_label: str = ""  # what the shape checks, in words ("a total equals the sum of its parts")
 
 
 @dataclass
@@ -86,7 +87,16 @@ def validate_graph(report: str, data: Graph, context: Graph, shapes: Graph) -> R
     if violations:  # as for the core shapes (allow_warnings): only a Violation breaks conformance
         results.set((report_node, SH.conforms, Literal(False)))
     conforms = bool(conforms) and not violations
-    return ReportValidation(report, conforms, _findings(report, results, full), results)
+    return ReportValidation(report, conforms, _findings(report, results, full, shape_labels(shapes)), results)
+
+
+def shape_labels(shapes: Graph) -> dict[str, str]:
+    """Shape IRI -> its rdfs:label; a property shape without one takes its node shape's."""
+    labels = {str(s): str(label) for s, label in shapes.subject_objects(RDFS.label)}
+    for node_shape, prop_shape in shapes.subject_objects(SH.property):
+        if str(prop_shape) not in labels and str(node_shape) in labels:
+            labels[str(prop_shape)] = labels[str(node_shape)]
+    return labels
 
 
 def _split_shapes(shapes: Graph) -> tuple[Graph, list[tuple[URIRef, URIRef, URIRef, str, str]]]:
@@ -175,7 +185,7 @@ def _validate_one(report: str, data_nt: bytes, context_nt: bytes, shapes_nt: byt
             "results": result.results_graph.serialize(format="nt")}
 
 
-def _findings(report: str, results: Graph, data: Graph) -> list[Finding]:
+def _findings(report: str, results: Graph, data: Graph, labels: dict[str, str]) -> list[Finding]:
     out = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         focus = results.value(result, SH.focusNode)
@@ -193,6 +203,7 @@ def _findings(report: str, results: Graph, data: Graph) -> list[Finding]:
             message=str(results.value(result, SH.resultMessage) or ""),
             path=_short(str(path)) if path is not None else "",
             value=str(value) if value is not None else "",
+            shape_label=labels.get(shape, ""),
         ))
     out.sort(key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9,
                             f.shape, f.label, f.focus))
