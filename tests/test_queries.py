@@ -97,10 +97,15 @@ def test_conversion_goes_through_the_unit_table(kg):
 
 
 def test_employees_by_gender(kg):
-    # p83 (lines 1595-1596)
+    # p83 (lines 1595-1596): head counts, so dated at each year end
     rows = {(r["year"], r["code"]): r["valuePrinted"] for r in kg.query("breakdown")}
-    assert rows == {("2022", "male"): "5,875", ("2022", "female"): "1,820",
-                    ("2023", "male"): "12,635", ("2023", "female"): "4,327"}
+    assert rows == {("2022-12-31", "male"): "5,875", ("2022-12-31", "female"): "1,820",
+                    ("2023-12-31", "male"): "12,635", ("2023-12-31", "female"): "4,327"}
+    # ... and the year-on-year change pairs the two year ends: 7,695 -> 16,962 (p83, line 1591)
+    [change] = [r for r in kg.query("year-on-year", indicator="employees") if r["company"] == "CALB"
+                and r["page"] == 83]
+    assert (change["previousYear"], change["year"]) == ("2022-12-31", "2023-12-31")
+    assert change["changePercent"] == Decimal("120.43")
 
 
 def test_calb_leaves_no_hkex_kpi_out_of_its_index(kg):
@@ -282,8 +287,9 @@ def test_seres_governance_bodies_and_meetings(kg):
     # Seres p12 (line 359): 10 board meetings, 9 of the board of supervisors
     assert units["Board of Directors"]["meetings"] == 10
     assert units["Board of Supervisors"]["meetings"] == 9
-    # p13 (lines 435-448): the three lines of defence
-    assert sum("line of defence" in name for name in units) == 3
+    # p13 (lines 435-448): the three lines of defence, printed "The First Defense" ...
+    assert {n for n in units if n.endswith("Defense")} == {
+        "The First Defense", "The Second Defense", "The Third Defense"}
 
 
 def test_esgkg_open_answers_by_name_and_as_a_dataframe(built_store, monkeypatch):
