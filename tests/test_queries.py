@@ -132,7 +132,7 @@ def test_restated_prior_year_values(kg):
     rows = {(r["indicator"], r["value"]) for r in kg.query("restated-values") if r["report"] == "seres-2023"}
     assert rows == {("ghg-scope1", "56,333.39"), ("ghg-total", "195,737.26"), ("ghg-intensity", "0.057"),
                     ("water-consumption", "1,504,893.42"), ("refrigerant-use", "7.15"),
-                    ("occupational-injuries", "46"), ("work-injury-rate", "0.27")}
+                    ("occupational-injuries", "46"), ("work-injury-rate-per-employee", "0.27")}
 
 
 def test_subsidiaries_keep_short_and_former_names_on_one_entity(kg):
