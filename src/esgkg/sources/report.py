@@ -119,9 +119,13 @@ class ReportCompiler:
                 self.g.add((node, ESGKG.sourceLine, Literal(line)))
             else:
                 self.problem(where, f"line {line!r} is not a whole number")
-        if item.get("note"):
-            self.g.add((node, ESGKG.curationNote, Literal(str(item["note"]))))
-            if _ESTIMATED.search(str(item["note"])):
+        self.note(node, item.get("note"))
+
+    def note(self, node: URIRef, text: Any) -> None:
+        """The curator's note; one that says the page is estimated also marks the fact so."""
+        if text:
+            self.g.add((node, ESGKG.curationNote, Literal(str(text))))
+            if _ESTIMATED.search(str(text)):
                 self.g.add((node, ESGKG.pageEstimated, Literal(True)))
 
     def label(self, node: URIRef, text: Any, lang: str = "en") -> None:
@@ -852,10 +856,7 @@ class ReportCompiler:
             m = _LINE.search(row["source"])
             if m:
                 g.add((node, ESGKG.sourceLine, Literal(int(m.group(1)))))
-        if row["note"]:
-            g.add((node, ESGKG.curationNote, Literal(row["note"])))
-            if _ESTIMATED.search(row["note"]):
-                g.add((node, ESGKG.pageEstimated, Literal(True)))
+        self.note(node, row["note"])
         if row.get("qualifier"):  # optional column
             c = self.concept("value-qualifier", row["qualifier"], where)
             if c is not None:
