@@ -33,17 +33,24 @@ class Jena:
     java: str
     classpath: list[str]
 
-    def shacl(self, shapes: Path, data: list[Path], timeout: float = 600) -> list[Graph]:
-        """Validate each of ``data`` against ``shapes`` (RDF files) in one JVM; their
-        sh:ValidationReport graphs, in order."""
-        reports = [d.with_name(d.name + ".report.ttl") for d in data]
-        cmd = [self.java, "-cp", ":".join(self.classpath), str(_BATCH), str(shapes)]
-        for d, r in zip(data, reports, strict=True):
-            cmd += [str(d), str(r)]
+    def shacl(self, shapes: Graph, graphs: dict[str, Graph], folder: Path,
+              timeout: float = 600) -> dict[str, Graph]:
+        """Validate each named data graph against ``shapes`` in one JVM (the graphs are written
+        to ``folder`` as files for it); the sh:ValidationReport graph of each, by name."""
+        folder.mkdir(parents=True, exist_ok=True)
+        shapes_path = folder / "shapes.ttl"
+        shapes.serialize(shapes_path, format="turtle")
+        cmd = [self.java, "-cp", ":".join(self.classpath), str(_BATCH), str(shapes_path)]
+        reports = {}
+        for name, graph in graphs.items():
+            data = folder / f"{name}.nt"
+            graph.serialize(data, format="nt", encoding="utf-8")
+            reports[name] = folder / f"{name}.report.ttl"
+            cmd += [str(data), str(reports[name])]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode != 0:
             raise InputError(f"Jena SHACL failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-        return [Graph().parse(r, format="turtle") for r in reports]
+        return {name: Graph().parse(path, format="turtle") for name, path in reports.items()}
 
 
 def _installed(package: str) -> bool:
