@@ -9,7 +9,7 @@ from esgkg.build import build
 from esgkg.errors import InputError
 from esgkg.sources.vocab import VOCABULARIES
 from esgkg.store import EmbeddedStore, write_dataset
-from esgkg.store.embedded import BUILDS
+from esgkg.store.builds import BUILDS
 
 ONTOLOGY_GRAPH = str(ids.ONTOLOGY_GRAPH)
 

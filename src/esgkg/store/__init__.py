@@ -9,6 +9,7 @@ graphs itself (``graphs=[...]``, e.g. one report's graph plus the ontology and v
 
 from __future__ import annotations
 
-from .embedded import EmbeddedStore, Row, write_dataset
+from .builds import write_dataset
+from .embedded import EmbeddedStore, Row
 
 __all__ = ["EmbeddedStore", "Row", "write_dataset"]
