@@ -76,7 +76,7 @@ def _graph(project):
 
 def test_a_value_keeps_its_printed_form_decimal_unit_scale_and_page(fx):
     g = _graph(fx[0])
-    obs = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2023/total/fx/p12"]))
+    obs = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2023/total/fx/line-5"]))  # named by its source
     assert g.value(obs, ESGKG.value) == Literal("1234.50", datatype=XSD.decimal)
     assert str(g.value(obs, ESGKG.value)) == "1234.50"  # the lexical form as printed
     assert str(g.value(obs, ESGKG.valueAsPrinted)) == "1,234.50"
@@ -243,8 +243,8 @@ def test_a_note_saying_the_page_is_estimated_marks_the_fact(fx):
         fh.write('fx-emissions,,2021,,3,fx-t,13,,,line 9,"From the body text; page estimated."\n')
         fh.write('fx-emissions,,2020,,4,fx-t,13,,,line 10,Estimated by the report itself.\n')
     g = _graph(project)
-    estimated = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2021/total/fx/p13"]))
-    exact = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2020/total/fx/p13"]))
+    estimated = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2021/total/fx/line-9"]))
+    exact = URIRef(str(ids.ID["obs/fx-2023/fx-emissions/2020/total/fx/line-10"]))
     assert g.value(estimated, ESGKG.pageEstimated) == Literal(True)
     assert g.value(exact, ESGKG.pageEstimated) is None
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from . import ids
+from .errors import InputError
 from .project import Project
 from .sources.files import read_turtle
 from .sources.report import breakdown_dimensions, compile_report
@@ -47,13 +48,22 @@ def compile_context(
     return dataset, vocab
 
 
+def report_folders(project: Project) -> list[Path]:
+    """The report folders of ``data/``; none is an error (a build would hold no report)."""
+    folders = project.report_dirs()
+    if not folders:
+        raise InputError(f"{project.data_dir}: no report folders (data/<report>/entities.yaml): "
+                         "nothing to build, and the store is left as it is")
+    return folders
+
+
 def compile_dataset(project: Project, progress: Progress | None = None) -> dict[URIRef, Graph]:
     """All named graphs of the project, compiled in memory; raises InputError on bad input."""
     say = progress or (lambda _msg: None)
     dataset, vocab = compile_context(project, progress)
     dimensions = breakdown_dimensions(dataset[ids.ONTOLOGY_GRAPH])
     periods = Graph()
-    for folder in project.report_dirs():
+    for folder in report_folders(project):
         say(f"report data/{folder.name}")
         dataset[ids.report_graph(folder.name)], used = compile_report(folder, vocab, dimensions)
         periods += used

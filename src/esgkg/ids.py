@@ -9,8 +9,8 @@ from rdflib import URIRef
 from .errors import InputError
 from .namespaces import GRAPH, ID, VOCAB
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class InvalidKey(InputError):
@@ -19,14 +19,14 @@ class InvalidKey(InputError):
 
 def check_slug(key: str, what: str = "key") -> str:
     """Return ``key`` if it is a lower-case slug, else raise a clear error."""
-    if not isinstance(key, str) or not _SLUG.match(key):
+    if not isinstance(key, str) or not _SLUG.fullmatch(key):
         raise InvalidKey(f"{what} {key!r} is not a lower-case slug ([a-z0-9][a-z0-9-]*)")
     return key
 
 
 def check_code(code: str, what: str = "code") -> str:
     """Return ``code`` if it is safe in an IRI path segment (letters, digits, . _ -)."""
-    if not isinstance(code, str) or not _CODE.match(code):
+    if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise InvalidKey(f"{what} {code!r} has characters not allowed in a code")
     return code
 

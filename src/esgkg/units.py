@@ -6,14 +6,13 @@ the loaders use it to attach the unit, the printed string and the scale to every
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .errors import InputError
 
-COLUMNS = ["printed", "qudt_unit", "ucum", "scale", "quantity_kind", "multiplier", "note", "per"]
+COLUMNS = ["printed", "qudt_unit", "ucum", "scale", "quantity_kind", "multiplier", "note", "per", "code"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,8 @@ class PrintedUnit:
     multiplier: Decimal | None  # QUDT's, of qudt_unit; for a ratio unit: to SI numerator / SI denominator
     note: str = ""
     per: str | None = None  # for a ratio unit: the indicator of its denominator (e.g. revenue)
+    code: str = ""  # the concept's code (its IRI: vocab/unit/<code>); the printed string's slug if empty
+    line: int = 0  # its line in units.csv
 
 
 class UnknownUnit(InputError):
@@ -80,40 +81,42 @@ def _decimal(text: str, what: str, where: str) -> Decimal | None:
     if not text:
         return None
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
         raise InputError(f"{where}: {what} {text!r} is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise InputError(f"{where}: {what} {text!r} is not a positive finite number")
+    return value
 
 
 def load_unit_table(path: Path) -> UnitTable:
     """Read ``units.csv``; a missing file or a malformed row is an InputError naming it."""
+    from .sources.files import read_csv  # the strict reader (encoding, BOM, field counts)
+
     if not path.is_file():
         raise InputError(f"unit table not found: {path}")
     units: list[PrintedUnit] = []
     seen: set[str] = set()
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS[:6] if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
-        for lineno, row in enumerate(reader, start=2):
-            where = f"{path}:{lineno}"
-            printed = row["printed"]
-            if not printed:
-                raise InputError(f"{where}: empty 'printed' unit")
-            if printed in seen:
-                raise InputError(f"{where}: unit {printed!r} is listed twice")
-            seen.add(printed)
-            units.append(
-                PrintedUnit(
-                    printed=printed,
-                    qudt_unit=(row["qudt_unit"] or "").strip() or None,
-                    ucum=(row["ucum"] or "").strip(),
-                    scale=_decimal(row["scale"], "scale", where) or Decimal(1),
-                    quantity_kind=(row["quantity_kind"] or "").strip() or None,
-                    multiplier=_decimal(row["multiplier"], "multiplier", where),
-                    note=(row.get("note") or "").strip(),
-                    per=(row.get("per") or "").strip() or None,
-                )
+    for lineno, row in read_csv(path, COLUMNS[:6]):
+        where = f"{path}:{lineno}"
+        printed = row["printed"]
+        if not printed:
+            raise InputError(f"{where}: empty 'printed' unit")
+        if printed in seen:
+            raise InputError(f"{where}: unit {printed!r} is listed twice")
+        seen.add(printed)
+        units.append(
+            PrintedUnit(
+                printed=printed,
+                qudt_unit=row["qudt_unit"] or None,
+                ucum=row["ucum"],
+                scale=_decimal(row["scale"], "scale", where) or Decimal(1),
+                quantity_kind=row["quantity_kind"] or None,
+                multiplier=_decimal(row["multiplier"], "multiplier", where),
+                note=row.get("note", ""),
+                per=row.get("per") or None,
+                code=row.get("code", ""),
+                line=lineno,
             )
+        )
     return UnitTable(units)

@@ -1,45 +1,145 @@
-"""Reading source files with errors that name the file, the line and the problem."""
+"""Reading source files strictly, with errors that name the file, the line and the problem.
+
+Every reader of outside input goes through here: the bytes must be UTF-8 without a byte-order
+mark; YAML may not repeat a key or use anchors and aliases (an alias bomb cannot expand);
+a CSV row must have exactly the header's fields; Turtle is checked by Oxigraph's strict parser
+(bad IRIs and literals included) before rdflib reads it.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import yaml
 from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
 
 from ..errors import InputError
 
+BOM = b"\xef\xbb\xbf"
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a source file larger than this is refused, not read
 
-def read_csv(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) of a CSV file with a header; values are stripped strings."""
+
+def read_text(path: Path) -> str:
+    """The file's text, strictly UTF-8; a BOM, an undecodable byte or a NUL names line and column."""
     if not path.is_file():
         raise InputError(f"file not found: {path}")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)} in the header")
-        for row in reader:
-            if None in row:
-                raise InputError(f"{path}:{reader.line_num}: more fields than the header has")
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path}: {size:,} bytes is larger than the {MAX_FILE_BYTES:,} a source file may be")
+    data = path.read_bytes()
+    if data.startswith(BOM):
+        raise InputError(f"{path}:1:1: the file starts with a UTF-8 byte-order mark (BOM); "
+                         "save it as UTF-8 without BOM")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _position(data, exc.start)
+        raise InputError(f"{path}:{line}:{col}: byte 0x{data[exc.start]:02x} is not UTF-8 "
+                         f"({exc.reason}); save the file as UTF-8") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line, col = _position(text, nul)
+        raise InputError(f"{path}:{line}:{col}: a NUL character (\\0) is not allowed in a text file")
+    return text
+
+
+def _position(data: bytes | str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of ``offset`` in ``data``."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    line = data.count(newline, 0, offset) + 1  # type: ignore[arg-type]
+    return line, offset - (data.rfind(newline, 0, offset) + 1) + 1  # type: ignore[arg-type]
+
+
+def read_csv(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) of a CSV file with a header; values are stripped strings.
+
+    The header must hold every ``required`` column once; a row has the header's fields, or
+    fewer when only trailing optional (not ``required``) columns are left out.
+    """
+    reader = csv.reader(io.StringIO(read_text(path), newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(f"{path}:1: malformed CSV header: {exc}") from None
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)} in the header "
+                         f"(it has: {', '.join(header) or 'nothing'})")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InputError(f"{path}:1: column(s) {', '.join(repeated)} appear twice in the header")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"{path}:{reader.line_num}: malformed CSV: {exc}") from None
+        if not row:
+            continue  # a blank line
+        if len(row) > len(header) or any(c in required for c in header[len(row):]):
+            missing = header[len(row):]
+            raise InputError(
+                f"{path}:{reader.line_num}: {len(row)} field(s), but the header has {len(header)}"
+                + (f" (missing: {', '.join(missing)})" if missing else ""))
+        values = {k: v.strip() for k, v in zip(header, row, strict=False)}
+        yield reader.line_num, {k: values.get(k, "") for k in header}
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses repeated keys, anchors and aliases, and odd keys."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ComposerError(None, None, "anchors and aliases (&name, *name) are not accepted "
+                                "in esgkg data: write the value out", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key_node, _value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    raise ConstructorError(None, None, "a key must be a plain word", key_node.start_mark)
+                key = key_node.value
+                if not key or any(ch.isspace() or not ch.isprintable() for ch in key):
+                    raise ConstructorError(None, None, f"key {key!r} has spaces or control characters",
+                                           key_node.start_mark)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise ConstructorError(None, None, f"key {key!r} is repeated (first on line "
+                                           f"{seen[key]}, again on line {line}): a second value "
+                                           "would silently replace the first", key_node.start_mark)
+                seen[key] = line
+        return super().construct_mapping(node, deep)
 
 
 def read_yaml(path: Path) -> dict:
-    """Parse a YAML mapping; a syntax error names the file, line and column."""
-    if not path.is_file():
-        raise InputError(f"file not found: {path}")
+    """Parse a YAML mapping strictly; an error names the file, line and column."""
+    text = read_text(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if mark is None and isinstance(exc, yaml.reader.ReaderError):
+            line, col = _position(text, exc.position)
+            raise InputError(f"{path}:{line}:{col}: YAML: character {exc.character!r} is not "
+                             "allowed") from None
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{where}: YAML syntax error: {problem}") from None
+        kind = "YAML syntax error" if isinstance(exc, yaml.MarkedYAMLError) and not isinstance(
+            exc, ComposerError | ConstructorError) else "YAML error"
+        raise InputError(f"{where}: {kind}: {problem}") from None
+    except RecursionError:
+        raise InputError(f"{path}: YAML nested too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -48,12 +148,20 @@ def read_yaml(path: Path) -> dict:
 
 
 def read_turtle(path: Path, graph: Graph | None = None) -> Graph:
-    """Parse a Turtle file into ``graph``; a syntax error names the file, line and problem."""
-    if not path.is_file():
-        raise InputError(f"file not found: {path}")
+    """Parse a Turtle file into ``graph``; a syntax error names the file, line and problem.
+
+    Oxigraph's parser checks the file first (it refuses bad IRIs and ill-formed literals that
+    rdflib would accept and the store would later choke on), then rdflib reads it.
+    """
+    text = read_text(path)
+    try:
+        for _ in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):
+            pass
+    except SyntaxError as exc:
+        raise InputError(f"{path}:{_syntax_where(exc)} Turtle syntax error: {_syntax_msg(exc)}") from None
     graph = graph if graph is not None else Graph()
     try:
-        graph.parse(path, format="turtle")
+        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
         # BadSyntax.args = (uri, lines-before, text, index, why)
         _, lines, _, _, why = exc.args
@@ -61,3 +169,14 @@ def read_turtle(path: Path, graph: Graph | None = None) -> Graph:
     except Exception as exc:  # rdflib raises assorted errors for bad IRIs, literals ...
         raise InputError(f"{path}: cannot parse Turtle: {exc}") from None
     return graph
+
+
+def _syntax_where(exc: SyntaxError) -> str:
+    """``line:column:`` of a pyoxigraph SyntaxError (its lineno/offset are 1-based)."""
+    if exc.lineno:
+        return f"{exc.lineno}:{exc.offset or 1}:"
+    return ""
+
+
+def _syntax_msg(exc: SyntaxError) -> str:
+    return (exc.msg or str(exc)).split("\n")[0]

@@ -17,7 +17,7 @@ from rdflib.namespace import RDF, RDFS, SKOS, XSD
 from .. import ids
 from ..errors import InputError
 from ..namespaces import ESGKG, QB, QUANTITYKIND, QUDT, UNIT, bind_prefixes
-from ..units import UnitTable, load_unit_table
+from ..units import PrintedUnit, UnitTable, load_unit_table
 from .files import read_csv
 
 
@@ -192,13 +192,19 @@ def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
     table = load_unit_table(path)
     vocab.units = table
     w = _SchemeWriter(g, vocab, "unit", "Units as printed in reports")
-    slugs: set[str] = set()
+    codes: dict[str, PrintedUnit] = {}
     for u in table:
-        slug = ids.slugify(u.printed)
-        while slug in slugs:  # distinct spellings that slug alike ("t", "T")
-            slug += "-x"
-        slugs.add(slug)
-        iri = w.concept(slug, u.printed, f"{path}: unit {u.printed!r}", rdf_type=ESGKG.PrintedUnit)
+        # The code depends on the row alone (never on the order of the rows): its own `code`,
+        # else the slug of the printed string; two rows that would share one are an error.
+        where = f"{path}:{u.line}: unit {u.printed!r}"
+        code = u.code or ids.slugify(u.printed)
+        if not u.code and not any(ch.isascii() and ch.isalnum() for ch in u.printed):
+            raise InputError(f"{where} has no letter or digit to name it by: give it a code")
+        if code in codes:
+            raise InputError(f"{where} would be named {code!r} like {codes[code].printed!r} "
+                             f"(line {codes[code].line}): give one of them a code")
+        codes[code] = u
+        iri = w.concept(code, u.printed, where, rdf_type=ESGKG.PrintedUnit)
         g.add((iri, ESGKG.printedScale, Literal(u.scale, datatype=XSD.decimal)))
         if u.ucum:
             g.add((iri, ESGKG.ucumCode, Literal(u.ucum)))
