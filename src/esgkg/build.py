@@ -6,9 +6,11 @@ load is atomic (see ``store.embedded``): a failed build leaves the previous stor
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph, URIRef
 
@@ -16,7 +18,7 @@ from . import ids
 from .errors import InputError
 from .project import Project
 from .sources.files import read_turtle
-from .sources.report import breakdown_dimensions, compile_report
+from .sources.report import NQuadsSink, breakdown_dimensions, compile_report
 from .sources.vocab import Vocabularies, load_vocabularies
 from .store import write_dataset
 
@@ -72,11 +74,33 @@ def compile_dataset(project: Project, progress: Progress | None = None) -> dict[
 
 
 def build(project: Project, store_path: Path | None = None,
-          progress: Progress | None = None) -> BuildResult:
-    """Compile the project and swap the result into the store at ``store_path``."""
-    dataset = compile_dataset(project, progress)
+          progress: Progress | None = None, **store_options: Any) -> BuildResult:
+    """Compile the project and swap the result into the store at ``store_path``.
+
+    A report's observations (its bulk) are streamed from the CSV rows to an N-Quads file and
+    bulk-loaded, never held in an rdflib graph, so memory grows with the named things of a
+    report, not with its figures. ``store_options`` go to ``write_dataset`` (e.g. ``wait``).
+    """
     say = progress or (lambda _msg: None)
     store_path = store_path or project.default_store
-    path = write_dataset(store_path, dataset,
-                         lambda g, n: say(f"loaded {n:,} triples into <{g}>"))
-    return BuildResult(path, {str(k): len(v) for k, v in dataset.items()})
+    dataset, vocab = compile_context(project, progress)
+    dimensions = breakdown_dimensions(dataset[ids.ONTOLOGY_GRAPH])
+    periods = Graph()
+    streamed: list[tuple[Path, int]] = []
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="esgkg-build-") as tmp:
+        for folder in report_folders(project):
+            say(f"report data/{folder.name}")
+            graph = ids.report_graph(folder.name)
+            path = Path(tmp) / f"{folder.name}.nq"
+            with path.open("w", encoding="utf-8") as out:
+                sink = NQuadsSink(out, graph)
+                dataset[graph], used = compile_report(folder, vocab, dimensions, sink)
+            streamed.append((path, sink.count))
+            counts[str(graph)] = sink.count
+            periods += used
+        dataset[ids.PERIODS_GRAPH] = periods
+        path = write_dataset(store_path, dataset,
+                             lambda g, n: say(f"loaded {n:,} triples into <{g}>"),
+                             nquads=streamed, **store_options)
+    return BuildResult(path, {str(k): len(v) + counts.get(str(k), 0) for k, v in dataset.items()})

@@ -2,72 +2,383 @@
 
 Layout of a store folder::
 
-    <store>/builds/<build-id>/   one complete Oxigraph database per build
-    <store>/current              symlink to the build that queries read
+    <store>/build.lock                      locked (flock) by the build writing the store; its pid
+    <store>/builds/<build-id>/              one Oxigraph database per build
+    <store>/builds/<build-id>/COMPLETE.json the marker of a complete build: counts, version, time
+    <store>/current                         symlink to the complete build that queries read
 
-A build writes a new database beside the old one and only then swaps the ``current`` link
-(``os.replace`` of a symlink is atomic), so a failed build leaves the previous store untouched
-and readers never see a half-written graph.
+A build id is ``YYYYmmddTHHMMSS-<pid>-<6 digits>`` (the pid of the process writing it).
+
+The rules, in the order a build follows them:
+
+- **One build at a time.** A build takes an exclusive ``flock`` on ``build.lock`` (the OS
+  releases it if the process dies, even by ``kill -9``) and writes its pid there. Another build
+  waits for it, saying so, up to ``wait`` seconds, then fails with a StoreError naming that pid.
+- **Complete means checked.** A build loads into a new folder, counts the quads of the new
+  database per graph and in total against what it wrote (a mismatch is a StoreError), and only
+  then writes ``COMPLETE.json`` atomically (temp file, fsync, rename). Only a complete build is
+  swapped in as ``current`` (``os.replace`` of a symlink is atomic), and readers refuse a
+  ``current`` without the marker. A failed build removes its own folder.
+- **Prune touches only our own, finished builds.** After the swap a build keeps ``current`` and
+  the previous complete build (the one ``current`` pointed at before if complete, else the
+  last completed) and deletes only folders whose names are build ids, that are complete and
+  neither of those two. Under the lock it also removes what killed builds left: a folder named
+  as a build id, without marker, whose writing process is gone (or is this one, which holds the
+  lock) and that was not ``current``. A folder whose writer is alive is never removed, nor
+  anything not named as a build id. (Every build holds the lock while it writes, so a writer
+  in another pid namespace is excluded by the lock, not by the pid.)
+
+Test hook: with ``ESGKG_BUILD_PAUSE=<stage>`` in the environment, ``write_dataset`` writes
+``esgkg: build paused at <stage> (pid N, build ID)`` to stderr and sleeps
+``ESGKG_BUILD_PAUSE_SECONDS`` (default 300) at that stage, so that tests can ``kill -9`` a build
+at a known moment. The stages, in order: ``locked`` (lock taken, nothing written), ``before-load``
+(new database created, empty), ``mid-load`` (the first graph loaded), ``after-load`` (load done,
+counts checked, no marker), ``after-marker`` (marker written, ``current`` not swapped),
+``after-swap`` (``current`` swapped, not pruned).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
 import gc
+import json
 import os
+import re
 import shutil
+import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
+from .. import __version__
+from ..errors import StoreError
+
 Progress = Callable[[str, int], None]
+Notice = Callable[[str], None]
 
 CURRENT = "current"
 BUILDS = "builds"
-KEEP_BUILDS = 2  # the current build and the one before it
+LOCK = "build.lock"
+MARKER = "COMPLETE.json"
+DEFAULT_WAIT = 600.0  # seconds a build waits for another one to finish
+BUILD_ID = re.compile(r"\d{8}T\d{6}-(?P<pid>\d+)-\d{6}")
+PAUSE_STAGES = ("locked", "before-load", "mid-load", "after-load", "after-marker", "after-swap")
+
+_POLL = 0.1  # seconds between two tries of the lock
+_held: dict[tuple[str, int], int] = {}  # (store, thread) -> depth: the locks this process holds
 
 
 def _build_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
 
 
-def write_dataset(root: Path, dataset: Mapping[URIRef, Graph],
-                  progress: Progress | None = None) -> Path:
-    """Write ``dataset`` (graph IRI -> graph) as a new build and make it current, atomically.
+def _pause(stage: str, target: Path) -> None:
+    """The test hook (see the module docstring): stop at ``stage`` if ESGKG_BUILD_PAUSE names it."""
+    if os.environ.get("ESGKG_BUILD_PAUSE") != stage:
+        return
+    sys.stderr.write(f"esgkg: build paused at {stage} (pid {os.getpid()}, build {target.name})\n")
+    sys.stderr.flush()
+    time.sleep(float(os.environ.get("ESGKG_BUILD_PAUSE_SECONDS", "300")))
 
-    Returns the new build's folder. On any error the new build is removed and ``current`` still
-    points at the previous build.
+
+def write_dataset(root: Path, dataset: Mapping[URIRef, Graph], progress: Progress | None = None, *,
+                  nquads: Sequence[tuple[Path, int]] = (), wait: float | None = DEFAULT_WAIT,
+                  on_wait: Notice | None = None) -> Path:
+    """Write ``dataset`` (graph IRI -> graph) and ``nquads`` as a new build and make it current.
+
+    ``nquads`` are N-Quads files, each quad naming its graph, with the number of distinct quads
+    each holds (distinct also from the graphs' triples and the other files'); they are
+    bulk-loaded (streamed from disk) after the graphs, and count in the check of the new
+    database. ``progress(graph IRI, quads)`` is called as each graph is loaded, and after the
+    N-Quads files for each graph they added quads to. ``wait``: seconds to wait for another
+    build holding the store's lock (0: do not wait; None: no limit); ``on_wait`` is told once that
+    this build waits (default: a line on stderr).
+
+    Returns the new build's folder. Raises StoreError when another build holds the lock past
+    ``wait`` or the new database does not hold the quads written. On any error the new build is
+    removed and ``current`` still points at the previous build.
     """
-    root.mkdir(parents=True, exist_ok=True)
-    builds = root / BUILDS
-    builds.mkdir(exist_ok=True)
-    target = builds / _build_id()
-    try:
-        store = ox.Store(str(target))
-        for graph_iri, graph in dataset.items():
-            data = graph.serialize(format="nt", encoding="utf-8")
-            store.load(input=data, format=ox.RdfFormat.N_TRIPLES,
-                       to_graph=ox.NamedNode(str(graph_iri)))
-            if progress:
-                progress(str(graph_iri), len(graph))
-        store.flush()
-        del store
-        gc.collect()  # release the database lock before the folder is published
-        link_tmp = root / f"{CURRENT}.tmp-{os.getpid()}"
-        if link_tmp.is_symlink() or link_tmp.exists():
-            link_tmp.unlink()
-        link_tmp.symlink_to(Path(BUILDS) / target.name)
-        os.replace(link_tmp, root / CURRENT)
-    except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-    _prune(builds, keep={target.name})
+    with build_lock(root, wait, on_wait):
+        builds = root / BUILDS
+        builds.mkdir(exist_ok=True)
+        target = builds / _build_id()
+        _pause("locked", target)
+        before = _current_name(root)
+        _clean_leftovers(root, keep={before} if before else set())
+        try:
+            counts = _load(target, dataset, nquads, progress)
+            _pause("after-load", target)
+            _write_marker(target, counts)
+            _pause("after-marker", target)
+            _swap(root, target)
+        except BaseException:
+            if _current_name(root) != target.name:  # never remove a build that was swapped in
+                shutil.rmtree(target, ignore_errors=True)
+            raise
+        _pause("after-swap", target)
+        _prune(builds, current=target.name, before=before)
     return target
 
 
-def _prune(builds: Path, keep: set[str]) -> None:
-    olds = sorted((p for p in builds.iterdir() if p.name not in keep), key=lambda p: p.name)
-    for old in olds[: max(0, len(olds) - (KEEP_BUILDS - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
+# -- the lock ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def build_lock(root: Path, wait: float | None = DEFAULT_WAIT,
+               on_wait: Notice | None = None) -> Iterator[None]:
+    """Hold the store's build lock (``<root>/build.lock``) for the block; see ``write_dataset``.
+
+    Reentrant within a thread: a caller may take it around a whole build (compile included), and
+    ``write_dataset`` inside then holds it already. Another thread or process waits for it.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    key = (str(root.resolve()), threading.get_ident())
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    path = root / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = None if wait is None else time.monotonic() + max(0.0, wait)
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            if deadline is not None and time.monotonic() >= deadline:
+                holder = _holder(path)
+                how = "not waiting (--wait 0)" if not wait else f"gave up after waiting {wait:g} s"
+                raise StoreError(
+                    f"the build of {holder} is writing the store at {root} (it holds {path}): {how}; "
+                    "try again when it has finished, or wait longer (esgkg build --wait SECONDS)"
+                ) from None
+            if not told:
+                limit = "" if wait is None else f" (up to {wait:g} s)"
+                (on_wait or _to_stderr)(f"waiting for the build of {_holder(path)} to finish{limit}")
+                told = True
+            time.sleep(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic())))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps({"pid": os.getpid(), "since": _now()}) + "\n").encode(), 0)
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
+            os.ftruncate(fd, 0)  # before the unlock: a waiter never reads a finished build's pid
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _holder(path: Path) -> str:
+    """Who holds the lock, as its file says: ``pid N`` (``another process`` if it does not say)."""
+    for _ in range(5):  # the holder writes its pid just after taking the lock
+        try:
+            info = json.loads(path.read_text(encoding="utf-8") or "null")
+        except (OSError, ValueError):
+            info = None
+        if isinstance(info, dict) and isinstance(info.get("pid"), int):
+            since = f", started {info['since']}" if info.get("since") else ""
+            return f"pid {info['pid']}{since}"
+        time.sleep(0.02)
+    return "another process"
+
+
+def _to_stderr(message: str) -> None:
+    sys.stderr.write(f"esgkg: {message}\n")
+    sys.stderr.flush()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+# -- load, check, mark, swap ------------------------------------------------------------------
+
+
+def _load(target: Path, dataset: Mapping[URIRef, Graph], nquads: Sequence[tuple[Path, int]],
+          progress: Progress | None) -> dict[str, int]:
+    """Load into a new database at ``target`` and check its counts; returns quads per graph."""
+    store = ox.Store(str(target))
+    try:
+        _pause("before-load", target)
+        expected: dict[str, int] = {}
+        for i, (graph_iri, graph) in enumerate(dataset.items()):
+            data = graph.serialize(format="nt", encoding="utf-8")
+            store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_iri)))
+            expected[str(graph_iri)] = len(graph)
+            if progress:
+                progress(str(graph_iri), len(graph))
+            if i == 0:
+                _pause("mid-load", target)
+        _check(target, _count(store), expected, "")
+        for path, _n in nquads:  # streamed, not held in memory; not transactional: the folder is new
+            try:
+                store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as exc:
+                raise StoreError(f"{path}: not valid N-Quads: {exc}") from None
+        if nquads:
+            store.optimize()  # compacts the bulk-loaded files: without it queries run up to 2x slower
+        store.flush()
+        counts = _count(store)
+        in_default = len(store) - sum(counts.values())
+        if in_default:
+            raise StoreError(f"the new build {target.name} holds {in_default:,} quads in the default "
+                             "graph: every quad written must name its graph; the build was not made current")
+        if nquads:
+            streamed = sum(n for _p, n in nquads)
+            _check(target, counts, expected, f" and {streamed:,} in {len(nquads)} N-Quads file(s)",
+                   extra=streamed)
+            if progress:
+                for graph_iri, n in counts.items():
+                    if n > expected.get(graph_iri, 0):
+                        progress(graph_iri, n - expected.get(graph_iri, 0))
+        return counts
+    finally:
+        del store
+        gc.collect()  # release the database lock before the folder is published
+
+
+def _count(store: ox.Store) -> dict[str, int]:
+    """Quads per named graph of ``store``, by graph IRI."""
+    solutions = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(solutions, ox.QuerySolutions)
+    return dict(sorted((sol["g"].value, int(sol["n"].value)) for sol in solutions))
+
+
+def _check(target: Path, counts: dict[str, int], expected: dict[str, int], what: str,
+           extra: int = 0) -> None:
+    """Raise StoreError unless ``counts`` hold the ``expected`` graphs plus ``extra`` quads.
+
+    Without ``extra`` each graph must hold exactly its expected count and no other graph may
+    exist; with it, the graphs may hold more, and the total must be exact.
+    """
+    wrong = [f"<{g}>: {counts.get(g, 0):,} quads, {n:,} written" for g, n in expected.items()
+             if counts.get(g, 0) < n or (not extra and counts.get(g, 0) != n)]
+    if not extra:
+        wrong += [f"<{g}>: {n:,} quads, none written" for g, n in counts.items() if g not in expected]
+    total, want = sum(counts.values()), sum(expected.values()) + extra
+    if wrong or total != want:
+        shown = "; ".join(wrong[:5]) + (f"; ... and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise StoreError(
+            f"the new build {target.name} holds {total:,} quads, not the {want:,} written "
+            f"({sum(expected.values()):,} in {len(expected)} graph(s){what}): "
+            f"{shown or 'quads repeated across sources, or a wrong count of an N-Quads file'}; "
+            "the build was not made current"
+        )
+
+
+def _write_marker(target: Path, counts: dict[str, int]) -> None:
+    """Write ``COMPLETE.json`` into ``target`` atomically (temp file, fsync, rename, fsync dir)."""
+    marker = {"build": target.name, "esgkg": __version__, "completed": _now(), "pid": os.getpid(),
+              "quads": sum(counts.values()), "graphs": dict(sorted(counts.items()))}
+    tmp = target / f"{MARKER}.tmp"
+    with tmp.open("w", encoding="utf-8") as out:
+        json.dump(marker, out, indent=2)
+        out.write("\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target / MARKER)
+    _fsync_dir(target)
+
+
+def _swap(root: Path, target: Path) -> None:
+    """Point ``<root>/current`` at ``target`` (atomic ``os.replace`` of a symlink)."""
+    link_tmp = root / f"{CURRENT}.tmp-{os.getpid()}"
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    link_tmp.symlink_to(Path(BUILDS) / target.name)
+    try:
+        os.replace(link_tmp, root / CURRENT)
+    except OSError as exc:
+        link_tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot point {root / CURRENT} at the new build (it must be a symlink): "
+                         f"{exc}") from None
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- what a build folder is -------------------------------------------------------------------
+
+
+def read_marker(build: Path) -> dict | None:
+    """The marker of a complete build (its counts, version, time), or None if it is not complete."""
+    try:
+        marker = json.loads((build / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and isinstance(marker.get("quads"), int) else None
+
+
+def _current_name(root: Path) -> str | None:
+    """The name of the build folder ``current`` points at (None without a ``current`` link)."""
+    try:
+        return Path(os.readlink(root / CURRENT)).name
+    except OSError:
+        return None
+
+
+def _owner_gone(name: str) -> bool:
+    """Whether the process that wrote build ``name`` is gone (or is this one: we hold the lock)."""
+    match = BUILD_ID.fullmatch(name)
+    if match is None:
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
+
+
+def _clean_leftovers(root: Path, keep: set[str]) -> None:
+    """Under the lock: remove folders and links that killed builds left (see the module doc)."""
+    for path in (root / BUILDS).iterdir():
+        if (path.name not in keep and BUILD_ID.fullmatch(path.name) and path.is_dir()
+                and not path.is_symlink() and not (path / MARKER).exists() and _owner_gone(path.name)):
+            shutil.rmtree(path, ignore_errors=True)
+    for link in root.glob(f"{CURRENT}.tmp-*"):
+        pid = link.name.rpartition("-")[2]
+        if link.is_symlink() and pid.isdigit() and _owner_gone(f"00000000T000000-{pid}-000000"):
+            link.unlink(missing_ok=True)
+
+
+def _prune(builds: Path, current: str, before: str | None) -> None:
+    """Keep ``current`` and the previous complete build; delete our other complete builds.
+
+    The previous build is ``before`` (what ``current`` pointed at before the swap) if complete,
+    else the most recently completed other build.
+    """
+    complete = {p.name: m for p in builds.iterdir()
+                if BUILD_ID.fullmatch(p.name) and p.is_dir() and not p.is_symlink()
+                and (m := read_marker(p)) is not None}
+    others = {n: m for n, m in complete.items() if n != current}
+    if before in others:
+        previous = before
+    else:
+        previous = max(others, key=lambda n: (str(others[n].get("completed", "")), n), default=None)
+    for name in others:
+        if name != previous:
+            shutil.rmtree(builds / name, ignore_errors=True)
