@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,8 +16,10 @@ from .errors import InputError
 from .project import Project, find_project
 from .query import NamedQuery, catalogue
 from .store import EmbeddedStore
+from .store.execute import DEFAULT_TIMEOUT, QueryResult
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
+QUERY_NAME = re.compile(r"[a-z0-9-]+")  # a named query is a slug; any other text is SPARQL
 _NUMERIC = {XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger",
                               "positiveInteger")}
 
@@ -46,10 +49,14 @@ def python_value(term: Any) -> Any:
 
 @dataclass
 class Result:
-    """Rows of a SELECT as dicts of Python values; ``terms`` keeps the RDF terms."""
+    """Rows of a SELECT as dicts of Python values; ``terms`` keeps the RDF terms.
+
+    ``truncated``: the row limit cut the result (there were more rows).
+    """
 
     columns: list[str]
     terms: list[dict[str, Any]]
+    truncated: bool = False
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -77,6 +84,7 @@ class KnowledgeGraph:
         self.store = store
         self.project = project
         self._queries: dict[str, NamedQuery] | None = None
+        self._codes: dict[str, frozenset[str]] = {}
 
     @property
     def queries(self) -> dict[str, NamedQuery]:
@@ -97,27 +105,72 @@ class KnowledgeGraph:
             raise InputError(f"no report {report!r} in the store (reports: {', '.join(self.reports())})")
         return [g for g in self.store.graphs() if "/graph/report/" not in g] + [str(ids.report_graph(report))]
 
-    def query(self, name_or_sparql: str, params: dict[str, Any] | None = None, *,
-              report: str | None = None, **kwparams: Any) -> Result:
-        """Run a named query or a SPARQL SELECT text.
+    def codes(self, scheme: str) -> frozenset[str]:
+        """The codes of one vocabulary (``standard``, ``indicator`` ...) that the store holds."""
+        if scheme not in self._codes:
+            base = str(ids.scheme(scheme))
+            _, rows = self.store.select("SELECT ?c WHERE { ?c skos:inScheme ?scheme }",
+                                        bindings={"scheme": ox.NamedNode(base)})
+            self._codes[scheme] = frozenset(
+                r["c"].value[len(base) + 1:] for r in rows if r["c"].value.startswith(base + "/"))
+        return self._codes[scheme]
 
-        Parameters of a named query come as keywords or, for one named like a keyword of this
-        method (``report``), in the ``params`` dict. ``report`` restricts the query to that
-        report's graph (plus ontology and vocabularies).
+    def query(self, name_or_sparql: str, params: dict[str, Any] | None = None, *,
+              report: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+              limit: int | None = None, allow_service: bool = False, **kwparams: Any) -> Result:
+        """Run a named query or a SPARQL SELECT text and return all its rows.
+
+        A text that is a slug (``[a-z0-9-]+``) names a query of ``queries/``; any other text is
+        SPARQL. Parameters of a named query come as keywords or, for one named like a keyword
+        of this method (``report``, ``timeout``, ``limit``), in the ``params`` dict. ``report``
+        restricts the query to that report's graph (plus ontology and vocabularies).
+
+        ``timeout`` (seconds, None for none) stops a longer query with an InputError; ``limit``
+        caps the rows (``Result.truncated`` says the cap cut the result); ``allow_service`` lets
+        a query call other endpoints with SERVICE (refused otherwise). SPARQL Update is refused.
         """
+        with self.stream(name_or_sparql, params, report=report, timeout=timeout, limit=limit,
+                         allow_service=allow_service, **kwparams) as result:
+            if result.form != "select":
+                raise InputError("query() answers SELECT queries; stream() also runs ASK, CONSTRUCT "
+                                 "and DESCRIBE")
+            rows = list(result)
+        return Result(result.variables, rows, result.truncated)
+
+    def stream(self, name_or_sparql: str, params: dict[str, Any] | None = None, *,
+               report: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+               limit: int | None = None, allow_service: bool = False,
+               **kwparams: Any) -> QueryResult:
+        """Like ``query``, for any query form, as a result that streams: rows (dicts of RDF
+        terms) for SELECT, ``Triple``s for CONSTRUCT / DESCRIBE, ``bool(result)`` for ASK.
+        Use it as a context manager (leaving early stops the query)."""
         params = {**(params or {}), **kwparams}
+        if QUERY_NAME.fullmatch(name_or_sparql):
+            return self.stream_named(name_or_sparql, params, report=report, timeout=timeout, limit=limit,
+                                     allow_service=allow_service)
+        if params:
+            raise InputError("parameters go with named queries; bind SPARQL text yourself")
+        return self.stream_sparql(name_or_sparql, report=report, timeout=timeout, limit=limit,
+                                  allow_service=allow_service)
+
+    def stream_named(self, name: str, params: dict[str, Any] | None = None, *,
+                     report: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+                     limit: int | None = None, allow_service: bool = False) -> QueryResult:
+        """A named query of ``queries/``, its parameters checked (codes against the store) and bound."""
         named_queries = self.queries if self.project is not None else {}
-        if name_or_sparql in named_queries:
-            named = named_queries[name_or_sparql]
-            sparql, bindings = named.text, named.bindings(params)
-        elif any(k in name_or_sparql.upper() for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
-            if params:
-                raise InputError("parameters go with named queries; bind SPARQL text yourself")
-            sparql, bindings = name_or_sparql, None
-        else:
-            raise InputError(f"no query named {name_or_sparql!r} (see `esgkg queries`)")
-        columns, rows = self.store.select(sparql, graphs=self.graphs_for(report), bindings=bindings)
-        return Result(columns, rows)
+        if name not in named_queries:
+            raise InputError(f"no query named {name!r} (see `esgkg queries`)")
+        named = named_queries[name]
+        bindings = named.bindings(params or {}, codes=self.codes)
+        return self.store.query(named.text, graphs=self.graphs_for(report), bindings=bindings,
+                                timeout=timeout, limit=limit, allow_service=allow_service)
+
+    def stream_sparql(self, sparql: str, *, report: str | None = None,
+                      timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = None,
+                      allow_service: bool = False) -> QueryResult:
+        """A SPARQL query text (SELECT, ASK, CONSTRUCT or DESCRIBE)."""
+        return self.store.query(sparql, graphs=self.graphs_for(report), timeout=timeout, limit=limit,
+                                allow_service=allow_service)
 
     def close(self) -> None:
         self.store.close()

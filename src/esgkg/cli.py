@@ -14,7 +14,7 @@ from rich.table import Table
 from . import __version__
 from .errors import EsgkgError
 from .project import Project, find_project
-from .render import FORMATS, render_delimited, render_json, term_text
+from .render import FORMATS, GRAPH_FORMATS, term_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="esgkg: ESG reports as a validated, queryable knowledge graph.")
@@ -50,15 +50,25 @@ def main(version: Annotated[bool, typer.Option("--version", help="Print the vers
 
 
 @app.command()
-def build(store: StoreOpt = None) -> None:
-    """Compile ontology + vocabularies + data/ into the store (atomically)."""
+def build(
+    store: StoreOpt = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, metavar="SECONDS", help="How long to wait "
+                    "for another build of the same store to finish; 0: refuse at once.")] = 600.0,
+) -> None:
+    """Compile ontology + vocabularies + data/ into the store (atomically, one build at a time)."""
     from .build import build as run_build
+    from .store.builds import build_lock
 
     try:
         project = _project()
+        path = _store_path(store)
         with err.status("building ...") as status:
-            result = run_build(project, _store_path(store),
-                               progress=lambda msg: (status.update(escape(msg)), err.log(escape(msg))))
+            def say(msg: str) -> None:
+                status.update(escape(msg))
+                err.log(escape(msg))
+
+            with build_lock(path, wait, on_wait=say):  # held from the compile on; the load reenters it
+                result = run_build(project, path, progress=say)
     except EsgkgError as exc:
         _fail(exc)
     table = Table(title=f"built {result.total:,} triples into {result.path}")
@@ -108,50 +118,126 @@ def _node(iri: str):
     return ox.NamedNode(iri)
 
 
-def _print_rows(names, rows, fmt: str | None) -> None:
+QUERY_TIMEOUT = 30.0  # seconds, the default of --timeout (store.execute.DEFAULT_TIMEOUT)
+TABLE_ROWS = 10_000  # a table is drawn once all its rows are in: it shows this many at most
+
+TimeoutOpt = Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=0,
+                       help="Stop the query after this many seconds (exit 2); 0: no limit.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", metavar="N", min=0, help="Read at most N rows "
+                     "(or triples); stderr says when the result was cut.")]
+ServiceOpt = Annotated[bool, typer.Option("--allow-service", help="Let the query call other SPARQL "
+                       "endpoints (SERVICE): refused by default, as it makes this machine send requests.")]
+SparqlFormatOpt = Annotated[str | None, typer.Option("--format", help="SELECT: one of "
+                            f"{', '.join(FORMATS)} (default: table in a terminal, tsv in a pipe); "
+                            "ASK: json (default: true or false); CONSTRUCT / DESCRIBE: "
+                            f"{', '.join(GRAPH_FORMATS)} (default ttl).")]
+
+
+def _output_format(form: str, fmt: str | None) -> str:
+    """The output format for a query form ('select', 'ask', 'graph'), checked."""
+    if form == "ask":
+        if fmt not in (None, "json"):
+            raise EsgkgError(f"an ASK query prints true or false, or --format json (not {fmt!r})")
+        return fmt or "boolean"
+    if form == "graph":
+        if fmt not in (None, *GRAPH_FORMATS):
+            raise EsgkgError(f"a CONSTRUCT or DESCRIBE query writes RDF: --format "
+                             f"{', '.join(GRAPH_FORMATS)} (not {fmt!r})")
+        return fmt or "ttl"
     fmt = fmt or ("table" if sys.stdout.isatty() else "tsv")
     if fmt not in FORMATS:
-        raise EsgkgError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    if fmt == "csv":
-        sys.stdout.write(render_delimited(names, rows, ","))
-    elif fmt == "tsv":
-        sys.stdout.write(render_delimited(names, rows, "\t"))
-    elif fmt == "json":
-        sys.stdout.write(render_json(names, rows) + "\n")
-    else:
-        t = Table(*names, caption=f"{len(rows)} row(s)")
-        for r in rows:
-            t.add_row(*(escape(term_text(r.get(n), compact=True)) for n in names))
-        out.print(t)
+        raise EsgkgError(f"unknown format {fmt!r} for a SELECT (choose from {', '.join(FORMATS)})")
+    return fmt
 
 
-def _run_select(name_or_sparql: str, store: Path | None, report: str | None, fmt: str | None,
-                params: dict | None = None) -> None:
+def _print_rows(names, rows, fmt: str) -> int:
+    """Write SELECT rows in ``fmt`` as they arrive (a table once all are in); return how many."""
+    from .render import write_delimited, write_json
+
+    if fmt in ("csv", "tsv"):
+        return write_delimited(names, rows, sys.stdout, "," if fmt == "csv" else "\t")
+    if fmt == "json":
+        return write_json(names, rows, sys.stdout)
+    rows = list(rows)
+    t = Table(*names, caption=f"{len(rows)} row(s)")
+    for r in rows:
+        t.add_row(*(escape(term_text(r.get(n), compact=True)) for n in names))
+    out.print(t)
+    return len(rows)
+
+
+def _run_select(kind: str, text: str, store: Path | None, report: str | None, fmt: str | None,
+                params: dict | None = None, *, timeout: float = QUERY_TIMEOUT, limit: int | None = None,
+                allow_service: bool = False) -> None:
+    """Run a named query (``kind`` 'named') or a SPARQL text ('sparql') and stream its answer out.
+
+    Exit 2 on an error (a timeout included), 130 on Ctrl-C, 141 when the reader of the output
+    goes away (a closed pipe).
+    """
     from .api import KnowledgeGraph
+    from .render import ask_json, write_graph
     from .store import EmbeddedStore
+    from .store.execute import QueryTimeout
+    from .store.guard import query_form
 
+    form = "SELECT" if kind == "named" else query_form(text)
+    as_table = fmt == "table" or (fmt is None and form == "SELECT" and sys.stdout.isatty())
+    cap = min(limit, TABLE_ROWS) if as_table and limit is not None else (TABLE_ROWS if as_table else limit)
     try:
         kg = KnowledgeGraph(EmbeddedStore(_store_path(store)), _project())
-        result = kg.query(name_or_sparql, params, report=report)
-        _print_rows(result.columns, result.terms, fmt)
+        opts = {"report": report, "timeout": timeout or None, "limit": cap, "allow_service": allow_service}
+        result = (kg.stream_named(text, params, **opts) if kind == "named"
+                  else kg.stream_sparql(text, **opts))
+        with result:
+            fmt = _output_format(result.form, fmt)
+            if result.form == "ask":
+                answer = bool(result)
+                sys.stdout.write((ask_json(answer) if fmt == "json" else str(answer).lower()) + "\n")
+                n = 0
+            elif result.form == "graph":
+                sys.stdout.flush()
+                write_graph(result, sys.stdout.buffer, fmt)
+                n = -1
+            else:
+                n = _print_rows(result.variables, result, fmt)
+        if result.truncated:
+            if as_table and (limit is None or limit > TABLE_ROWS):
+                err.print(f"the table shows the first {TABLE_ROWS:,} rows: use --format csv, tsv or json "
+                          "for all of them (or --limit)", highlight=False)
+            else:
+                what = f"{n:,} rows" if n >= 0 else f"{limit:,} triples"
+                err.print(f"stopped after {what} (--limit {limit}): the result has more", highlight=False)
+    except QueryTimeout as exc:
+        _fail(EsgkgError(f"the query ran longer than {exc.seconds:g} s (--timeout)"))
     except EsgkgError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        err.print("interrupted: the query was stopped", highlight=False)
+        raise typer.Exit(130) from None
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        raise typer.Exit(141) from None
 
 
 @app.command()
 def sparql(
-    query: Annotated[str | None, typer.Argument(help="A SPARQL SELECT query.")] = None,
+    query: Annotated[str | None, typer.Argument(help="A SPARQL query: SELECT, ASK, CONSTRUCT or "
+                                                "DESCRIBE (SPARQL Update is refused).")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query from a file.")] = None,
-    store: StoreOpt = None, report: ReportOpt = None, fmt: FormatOpt = None,  # type: ignore[assignment]
+    store: StoreOpt = None, report: ReportOpt = None, fmt: SparqlFormatOpt = None,
+    timeout: TimeoutOpt = QUERY_TIMEOUT, limit: LimitOpt = None, allow_service: ServiceOpt = False,
 ) -> None:
-    """Run a SPARQL SELECT over the union of all graphs (or one report's)."""
+    """Run a SPARQL query over the union of all graphs (or one report's), within --timeout."""
     if (query is None) == (file is None):
         _fail(EsgkgError("give a query or --file, not both and not neither"))
     if file is not None:
         if not file.is_file():
             _fail(EsgkgError(f"query file not found: {file}"))
         query = file.read_text(encoding="utf-8")
-    _run_select(query, store, report, fmt)
+    _run_select("sparql", query, store, report, fmt, timeout=timeout, limit=limit,
+                allow_service=allow_service)
 
 
 @app.command()
@@ -159,15 +245,17 @@ def query(
     name: Annotated[str, typer.Argument(help="A named query (see `esgkg queries`).")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")] = None,
     store: StoreOpt = None, report: ReportOpt = None, fmt: FormatOpt = None,  # type: ignore[assignment]
+    timeout: TimeoutOpt = QUERY_TIMEOUT, limit: LimitOpt = None, allow_service: ServiceOpt = False,
 ) -> None:
-    """Run a named query from queries/ with parameters bound safely."""
+    """Run a named query from queries/ with parameters bound safely, within --timeout."""
     values = {}
     for p in param or []:
         k, sep, v = p.partition("=")
         if not sep:
             _fail(EsgkgError(f"--param {p!r} is not k=v"))
         values[k.strip()] = v.strip()
-    _run_select(name, store, report, fmt, values)
+    _run_select("named", name, store, report, fmt, values, timeout=timeout, limit=limit,
+                allow_service=allow_service)
 
 
 @app.command("queries")
@@ -257,6 +345,102 @@ def _print_validation(results, shown) -> None:
                 pages = ", ".join(map(str, f.pages)) or "?"
                 out.print(f"    - {escape(f.label)} (p. {pages}): {escape(f.message)}",
                           highlight=False, soft_wrap=True)
+
+
+ExportFormatOpt = Annotated[str, typer.Option("--format", "-f", help="turtle, ntriples, trig, nquads, "
+                            "jsonld, csv or csvw-metadata.")]
+
+
+@app.command()
+def export(
+    fmt: ExportFormatOpt = "trig",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: "
+                      "standard output).")] = None,
+    report: ReportOpt = None,
+    reconciled: Annotated[bool, typer.Option("--reconciled", help="Add each report's reconciled "
+                          "data set (graph/reconciled/<report>); RDF formats only.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Export the graph (or one report) as RDF, JSON-LD or the observations CSV; same store, same bytes."""
+    from .export import csvw, jsonld
+    from .export.formats import export as run_export
+    from .store import EmbeddedStore
+
+    try:
+        kg = EmbeddedStore(_store_path(store))
+        if fmt in ("csv", "csvw-metadata") and (report or reconciled):
+            raise EsgkgError("the observations CSV covers every report; --report/--reconciled are for RDF")
+        if fmt == "jsonld" and reconciled:
+            raise EsgkgError("--reconciled is for the RDF formats")
+        sink = output.open("wb") if output else sys.stdout.buffer
+        try:
+            if fmt == "jsonld":
+                jsonld.write_jsonld(kg, sink, report=report)
+            elif fmt == "csv":
+                csvw.write_csv(kg, sink)
+            elif fmt == "csvw-metadata":
+                csvw.write_metadata(kg, sink, "observations.csv")
+            else:
+                run_export(kg, fmt, sink, report=report, reconciled=reconciled)
+        finally:
+            if output:
+                sink.close()
+    except EsgkgError as exc:
+        _fail(exc)
+
+
+@app.command()
+def release(
+    version: Annotated[str, typer.Argument(help="Release version, e.g. 0.1.0.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="New folder to write "
+                       "(default: releases/<version> in the project).")] = None,
+    issued: Annotated[str | None, typer.Option("--date", help="Issue date (YYYY-MM-DD) for the "
+                      "description; default: none (no clock is read).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write a versioned release: every format, description, validation report, SHA256SUMS."""
+    from datetime import date
+
+    from .export.release import release as run_release
+    from .store import EmbeddedStore
+
+    try:
+        project = _project()
+        when = None
+        if issued:
+            try:
+                when = date.fromisoformat(issued)
+            except ValueError:
+                raise EsgkgError(f"--date {issued!r} is not a date (YYYY-MM-DD)") from None
+        target = out_dir or project.root / "releases" / version
+        with err.status("releasing ...") as status:
+            files = run_release(EmbeddedStore(_store_path(store)), target, version, project.shapes_dir,
+                                issued=when, progress=lambda msg: status.update(escape(msg)))
+    except EsgkgError as exc:
+        _fail(exc)
+    t = Table(title=f"release {version} in {target}")
+    t.add_column("file")
+    t.add_column("bytes", justify="right")
+    for f in files:
+        t.add_row(f.name, f"{f.stat().st_size:,}")
+    err.print(t)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The older release folder.")],
+    new: Annotated[Path, typer.Argument(help="The newer release folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
+) -> None:
+    """What changed between two releases: observations added, removed, changed."""
+    from .export.diff import diff as run_diff
+    from .export.diff import to_json, to_text
+
+    try:
+        result = run_diff(old, new)
+    except EsgkgError as exc:
+        _fail(exc)
+    sys.stdout.write(to_json(result) if as_json else to_text(result))
 
 
 @app.command()

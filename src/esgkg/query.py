@@ -10,12 +10,15 @@ Parameter types: ``string``, ``integer``, ``decimal``, ``iri``, ``unit`` (a QUDT
 as TONNE), ``code(<scheme>)`` (a code of one of the vocabularies, bound as the concept's IRI).
 A parameter whose default is ``""`` is optional: left out, it stays unbound (``!BOUND(?name)``).
 Parameters are checked, turned into RDF terms and bound in a VALUES block that the RDF library
-writes, never pasted into the query text as given.
+writes, never pasted into the query text as given. A code must be one the store knows (when the
+caller gives a way to look codes up): an unknown one is an error that offers the closest codes.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,6 +37,14 @@ _PARAM = re.compile(
 XSD = "http://www.w3.org/2001/XMLSchema#"
 OPTIONAL = '""'  # the default of an optional parameter: `# param: kind code(x) = "" -- ...`
 
+CodeLookup = Callable[[str], Collection[str]]  # a scheme's name -> the codes the store holds for it
+
+
+def closest(value: str, known: Collection[str], n: int = 5) -> list[str]:
+    """Up to ``n`` of ``known`` nearest to ``value``: the close matches, else the least far."""
+    return (difflib.get_close_matches(value, known, n=n)
+            or difflib.get_close_matches(value, known, n=n, cutoff=0.0))
+
 
 @dataclass(frozen=True)
 class Param:
@@ -42,8 +53,11 @@ class Param:
     default: str | None
     doc: str
 
-    def bind(self, raw: object) -> ox.NamedNode | ox.Literal:
-        """The RDF term for a raw value; a value of the wrong type is an InputError."""
+    def bind(self, raw: object, codes: CodeLookup | None = None) -> ox.NamedNode | ox.Literal:
+        """The RDF term for a raw value; a value of the wrong type is an InputError.
+
+        With ``codes``, a ``code(<scheme>)`` value must also be one of ``codes(scheme)``.
+        """
         text = str(raw)
         if self.type == "string":
             return ox.Literal(text)
@@ -67,9 +81,18 @@ class Param:
             return ox.NamedNode(str(UNIT[text]))
         scheme = self.type[5:-1]
         try:
-            return ox.NamedNode(str(ids.concept(scheme, text)))
+            node = ox.NamedNode(str(ids.concept(scheme, text)))
         except InputError:
             raise InputError(f"parameter {self.name} must be a {scheme} code, not {text!r}") from None
+        if codes is not None:
+            known = codes(scheme)
+            if text not in known:
+                if not known:
+                    raise InputError(f"parameter {self.name}: the store holds no {scheme} codes, so "
+                                     f"{text!r} cannot be one")
+                raise InputError(f"parameter {self.name}: {text!r} is not a code of the {scheme} "
+                                 f"vocabulary in the store; the closest: {', '.join(closest(text, known))}")
+        return node
 
 
 @dataclass(frozen=True)
@@ -84,7 +107,9 @@ class NamedQuery:
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
-    def bindings(self, values: dict[str, object]) -> dict[str, ox.NamedNode | ox.Literal]:
+    def bindings(self, values: dict[str, object],
+                 codes: CodeLookup | None = None) -> dict[str, ox.NamedNode | ox.Literal]:
+        """The parameters as RDF terms (defaults filled in); ``codes`` checks codes exist."""
         known = {p.name: p for p in self.params}
         unknown = sorted(set(values) - set(known))
         if unknown:
@@ -97,7 +122,7 @@ class NamedQuery:
                 raise InputError(f"query {self.name} needs parameter {p.name} ({p.type})")
             if p.default == OPTIONAL and str(raw) in ("", OPTIONAL):
                 continue  # an optional parameter left out stays unbound: the query sees !BOUND(?name)
-            out[p.name] = p.bind(raw)
+            out[p.name] = p.bind(raw, codes)
         return out
 
 

@@ -1,17 +1,25 @@
-"""Rendering query results: a readable table in a terminal, clean CSV/TSV/JSON in a pipe."""
+"""Rendering query results: a readable table in a terminal, clean CSV/TSV/JSON in a pipe.
+
+CSV, TSV and JSON are written row by row as the rows arrive (``write_*``), flushed at least every
+``FLUSH_SECONDS``, so a long result starts to show at once and is never held whole in memory.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
+from typing import IO
 
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES
 
-FORMATS = ("table", "csv", "tsv", "json")
+FORMATS = ("table", "csv", "tsv", "json")  # of a SELECT
+GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+FLUSH_SECONDS = 0.2
 
 
 def term_text(term: object, compact: bool = False) -> str:
@@ -49,16 +57,65 @@ def term_json(term: object) -> dict | None:
     return out
 
 
+class _Flusher:
+    """Flush ``out`` when FLUSH_SECONDS have passed since it was last flushed."""
+
+    def __init__(self, out: IO[str]):
+        self.out, self.at = out, time.monotonic()
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.at >= FLUSH_SECONDS:
+            self.out.flush()
+            self.at = now
+
+
+def write_delimited(names: Sequence[str], rows: Iterable[dict], out: IO[str], delimiter: str) -> int:
+    """Write a header and ``rows`` as CSV (or TSV) to ``out`` as they come; return the row count."""
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(names)
+    out.flush()
+    flush, n = _Flusher(out), 0
+    for row in rows:
+        writer.writerow([term_text(row.get(name)) for name in names])
+        n += 1
+        flush()
+    out.flush()
+    return n
+
+
+def write_json(names: Sequence[str], rows: Iterable[dict], out: IO[str]) -> int:
+    """Write ``rows`` in the SPARQL 1.1 JSON results shape, one binding a line, as they come."""
+    out.write(json.dumps({"head": {"vars": list(names)}})[:-1] + ', "results": {"bindings": [')
+    flush, n = _Flusher(out), 0
+    for row in rows:
+        binding = {name: term_json(row.get(name)) for name in names if row.get(name) is not None}
+        out.write((",\n" if n else "\n") + json.dumps(binding, ensure_ascii=False))
+        n += 1
+        flush()
+    out.write("\n]}}\n")
+    out.flush()
+    return n
+
+
+def ask_json(answer: bool) -> str:
+    """An ASK answer in the SPARQL 1.1 JSON results shape."""
+    return json.dumps({"head": {}, "boolean": bool(answer)})
+
+
+def write_graph(triples: Iterable[ox.Triple], out: IO[bytes], fmt: str) -> None:
+    """Write triples as Turtle (with the project's prefixes), N-Triples or JSON-LD."""
+    ox.serialize(triples, out, GRAPH_FORMATS[fmt], prefixes={p: str(ns) for p, ns in PREFIXES.items()})
+    out.flush()
+
+
 def render_delimited(names: Sequence[str], rows: Sequence[dict], delimiter: str) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(names)
-    for row in rows:
-        writer.writerow([term_text(row.get(n)) for n in names])
+    write_delimited(names, rows, buf, delimiter)
     return buf.getvalue()
 
 
 def render_json(names: Sequence[str], rows: Sequence[dict]) -> str:
-    bindings = [{n: term_json(r.get(n)) for n in names if r.get(n) is not None} for r in rows]
-    return json.dumps({"head": {"vars": list(names)}, "results": {"bindings": bindings}},
-                      ensure_ascii=False, indent=1)
+    buf = io.StringIO()
+    write_json(names, rows, buf)
+    return buf.getvalue()

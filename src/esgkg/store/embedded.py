@@ -12,8 +12,10 @@ import pyoxigraph as ox
 from ..errors import InputError, StoreError
 from ..namespaces import PREFIXES
 from .builds import CURRENT
+from .execute import DEFAULT_TIMEOUT, QueryResult, Row, WorkerPool, run
+from .guard import check_query
 
-Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | None]
+__all__ = ["EmbeddedStore", "Row", "bind_values"]
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
@@ -39,15 +41,29 @@ def bind_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) 
 class EmbeddedStore:
     """Read access to the current build of an on-disk store."""
 
+    _pool: WorkerPool | None = None  # the query workers, started at the first query
+
     def __init__(self, root: Path):
+        """Open the build ``<root>/current`` points at, read-only; refuse one that is not complete."""
+        from .builds import MARKER, read_marker
+
         self.root = root
         current = root / CURRENT
         if not current.exists():
+            if current.is_symlink():
+                raise StoreError(f"the store at {root} is broken: {current} points at "
+                                 f"{current.readlink()}, which is missing; run `esgkg build` to rebuild it")
             raise StoreError(
                 f"no store at {root}: run `esgkg build` first (or point --store / ESGKG_STORE "
                 "at a built store)"
             )
         self.path = current.resolve()
+        if read_marker(self.path) is None:
+            raise StoreError(
+                f"the current build of the store at {root} ({self.path.name}) is not complete: it has "
+                f"no valid {MARKER} (an interrupted build, or a store written by an older esgkg); "
+                "run `esgkg build` to rebuild it"
+            )
         try:
             self._store = ox.Store.read_only(str(self.path))
         except OSError as exc:
@@ -57,37 +73,43 @@ class EmbeddedStore:
         return sorted(g.value for g in self._store.named_graphs())
 
     def query(self, sparql: str, *, graphs: Sequence[str] | None = None,
-              bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None):
+              bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+              timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = None,
+              allow_service: bool = False) -> QueryResult:
         """Run a SPARQL query: over the union of all named graphs, or only over ``graphs``.
 
-        The project's prefixes (esgkg:, org:, qb:, skos: ...) are predeclared.
+        Every query of esgkg (CLI, API, server) comes through here. The project's prefixes
+        (esgkg:, org:, qb:, skos: ...) are predeclared. ``bindings`` are bound as RDF terms in a
+        ``VALUES`` block that the RDF library writes (a value is never pasted into the text as
+        the caller gave it).
 
-        ``bindings`` are bound as RDF terms in a ``VALUES`` block that the RDF library writes
-        (a value is never pasted into the text as the caller gave it). A malformed query
-        raises InputError with the parser's message (line and column).
+        The query runs in a worker process (``execute``): it is stopped after ``timeout``
+        seconds (None: no limit) with QueryTimeout, or by Ctrl-C (KeyboardInterrupt), and reads
+        at most ``limit`` rows or triples (``truncated`` then says the result was cut). The
+        result streams: iterate it (or use it as a context manager) to read it.
+
+        Refused with InputError: SPARQL Update (the store is read-only) and, unless
+        ``allow_service``, a SERVICE call to another endpoint. A malformed query raises
+        InputError with the parser's message (line and column), a failed evaluation (e.g. an
+        unreachable SERVICE) InputError with the engine's.
         """
-        kwargs: dict = {"prefixes": {p: str(ns) for p, ns in PREFIXES.items()}}
-        if graphs:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in graphs]
-        else:
-            kwargs["use_default_graph_as_union"] = True
         if bindings:
             sparql = bind_values(sparql, bindings)
-        try:
-            return self._store.query(sparql, **kwargs)
-        except SyntaxError as exc:
-            raise InputError(f"malformed SPARQL: {exc}") from None
-        except (RuntimeError, ValueError) as exc:
-            raise InputError(f"the query failed: {exc}") from None
+        check_query(sparql, allow_service=allow_service)
+        prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+        if self._pool is None:
+            self._pool = WorkerPool(self.path)
+        return run(self._pool, sparql, prefixes, graphs, limit, timeout)
 
     def select(self, sparql: str, **kwargs) -> tuple[list[str], list[Row]]:
-        """Run a SELECT and return (variable names, rows as dicts of RDF terms)."""
-        result = self.query(sparql, **kwargs)
-        if not isinstance(result, ox.QuerySolutions):
-            raise InputError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        rows = [{n: sol[n] for n in names} for sol in result]
-        return names, rows
+        """Run a SELECT and return (variable names, rows as dicts of RDF terms).
+
+        Takes the keywords of ``query`` (``limit`` caps the rows read).
+        """
+        with self.query(sparql, **kwargs) as result:
+            if result.form != "select":
+                raise InputError("expected a SELECT query")
+            return result.variables, list(result)
 
     def count_per_graph(self) -> dict[str, int]:
         _names, rows = self.select(
@@ -101,5 +123,7 @@ class EmbeddedStore:
         return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
         del self._store
         gc.collect()
