@@ -6,6 +6,7 @@ the loaders use it to attach the unit, the printed string and the scale to every
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -80,6 +81,8 @@ def _decimal(text: str, what: str, where: str) -> Decimal | None:
     text = (text or "").strip()
     if not text:
         return None
+    if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):  # ASCII digits, no exponent, no sign
+        raise InputError(f"{where}: {what} {text!r} is not a plain positive number")
     try:
         value = Decimal(text)
     except InvalidOperation:

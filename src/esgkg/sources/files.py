@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,6 +123,43 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+def _strict_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    """YAML 1.1 reads ``066`` as octal 54, ``6_6`` as 66 and ``1:06`` as 66: only plain decimals."""
+    text = loader.construct_scalar(node)
+    if not _DECIMAL_INT.fullmatch(text):
+        raise ConstructorError(None, None, f"{text!r} is not a plain whole number (no leading zero, "
+                               "underscore or colon): quote it if it is text", node.start_mark)
+    if len(text.lstrip("+-")) > 18:
+        raise ConstructorError(None, None, f"the number {text} is too long", node.start_mark)
+    return int(text)
+
+
+def _strict_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> bool:
+    """Only ``true`` / ``false`` are booleans (YAML 1.1 also takes yes, no, on, off: ``NO`` is Norway)."""
+    text = loader.construct_scalar(node)
+    if text not in ("true", "false"):
+        raise ConstructorError(None, None, f"{text!r} reads as a YAML boolean: write true or false, "
+                               "or quote it if it is text", node.start_mark)
+    return text == "true"
+
+
+def _strict_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
+    """A date that is not a calendar date (``2023-02-30``) is an error with its line, not a crash."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise ConstructorError(None, None, f"{node.value!r} is not a valid date or time ({exc})",
+                               node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _strict_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:bool", _strict_bool)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _strict_timestamp)
+
+
 def read_yaml(path: Path) -> dict:
     """Parse a YAML mapping strictly; an error names the file, line and column."""
     text = read_text(path)
@@ -155,8 +193,8 @@ def read_turtle(path: Path, graph: Graph | None = None) -> Graph:
     """
     text = read_text(path)
     try:
-        for _ in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):
-            pass
+        for quad in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE):  # no base: no relative IRIs
+            _check_literal(path, quad.object)
     except SyntaxError as exc:
         raise InputError(f"{path}:{_syntax_where(exc)} Turtle syntax error: {_syntax_msg(exc)}") from None
     graph = graph if graph is not None else Graph()
@@ -169,6 +207,22 @@ def read_turtle(path: Path, graph: Graph | None = None) -> Graph:
     except Exception as exc:  # rdflib raises assorted errors for bad IRIs, literals ...
         raise InputError(f"{path}: cannot parse Turtle: {exc}") from None
     return graph
+
+
+_LEXICAL = {"http://www.w3.org/2001/XMLSchema#integer": re.compile(r"[-+]?[0-9]+"),
+            "http://www.w3.org/2001/XMLSchema#decimal": re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"),
+            "http://www.w3.org/2001/XMLSchema#boolean": re.compile(r"true|false|1|0"),
+            "http://www.w3.org/2001/XMLSchema#gYear": re.compile(r"-?[0-9]{4,}(?:Z|[+-][0-9]{2}:[0-9]{2})?"),
+            "http://www.w3.org/2001/XMLSchema#date":
+                re.compile(r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})?")}
+
+
+def _check_literal(path: Path, term: object) -> None:
+    """An ill-typed literal of a common datatype (``"abc"^^xsd:integer``) is refused."""
+    if isinstance(term, ox.Literal):
+        pattern = _LEXICAL.get(term.datatype.value)
+        if pattern is not None and not pattern.fullmatch(term.value):
+            raise InputError(f"{path}: Turtle: {term.value!r} is not a valid <{term.datatype.value}>")
 
 
 def _syntax_where(exc: SyntaxError) -> str:
