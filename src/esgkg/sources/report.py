@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
 from .. import ids
@@ -41,11 +41,32 @@ SUPPLIER_POPULATION = "supplier-population"
 # The sections an entity file may hold; any other top-level key is a typo that would drop data.
 SECTIONS = ("report", "organizations", "sites", "units", "products", "boundaries", "certifications",
             "policies", "targets", "awards", "memberships", "sdgs", "material_issues", "stakeholders",
-            "supplier_programmes", "initiatives", "climate_risks", "disclosures")
+            "supplier_programmes", "initiatives", "climate_risks", "disclosures", "people", "posts",
+            "gaps")
 # Fields whose value is a mapping (of scalars or lists) or a list of mappings; any other field
 # holds a scalar or a list of scalars.
-_MAPPING_FIELDS = {"headquarters", "index_pages", "period"}
-_LIST_OF_MAPPINGS_FIELDS = {"listings"}
+_MAPPING_FIELDS = {"headquarters", "index_pages", "period", "assurance_detail", "ghg_method"}
+_LIST_OF_MAPPINGS_FIELDS = {"listings", "framework_use", "index_period"}
+# The fields of the nested mappings (a typo inside one is refused like a typo of an item field).
+_NESTED_FIELDS = {
+    "assurance_detail": {"provider", "standard", "type", "level", "scope", "signed", "pages"},
+    "ghg_method": {"scope2", "consolidation", "gwp_source", "scope3_categories", "scope3_definition",
+                   "pages", "lines", "note"},
+    "framework_use": {"framework", "edition", "mode", "pages"},
+    "index_period": {"framework", "start", "end", "pages"},
+}
+# Optional observation columns after the required ones (a column of another name is refused).
+OPTIONAL_OBSERVATION_COLUMNS = ("qualifier", "basis")
+# Certification statuses that are not a certificate held: such an item is an esgkg:CertificationIntent.
+INTENT_STATUSES = {"planned", "required", "encouraged"}
+# Posts whose holder heads the unit (org:headOf).
+HEAD_POSTS = {"chair", "chair-of-supervisors", "committee-chair", "head"}
+# A director's category as written in the data -> code of the board-role breakdown list.
+DIRECTOR_CATEGORY = {"executive": "executive", "non-executive": "non-executive",
+                     "independent": "independent-non-executive"}
+_WHEN = re.compile(r"[0-9]{4}(?:-[0-9]{2}-[0-9]{2})?")
+_USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
+TIME = Namespace("http://www.w3.org/2006/time#")
 _SCALAR = (str, int, float, bool, date)
 
 
@@ -77,7 +98,19 @@ def _shape_problem(field: str, value: Any) -> str | None:
         ok = isinstance(value, list) and all(
             isinstance(v, dict) and all(scalars(x) for x in v.values()) for v in value)
         return None if ok else "must be a list of mappings of plain values"
+    if isinstance(value, list) and field not in _LIST_FIELDS:
+        return "must be a single value, not a list"
+    if isinstance(value, bool) and field not in _BOOL_FIELDS:
+        return "must not be true or false (quote it if it is text)"
     return None if scalars(value) else "must be a plain value or a list of plain values"
+
+
+# The fields that may hold a list of plain values (any other holds one value) and the fields that
+# are true / false (a boolean elsewhere is YAML reading a word such as `NO` or `true` as a boolean).
+_LIST_FIELDS = {"pages", "lines", "short_names", "former_names", "languages", "urls", "frameworks",
+                "channels", "topics", "partners", "horizon", "includes", "governs", "based_on", "covers",
+                "tcfd_pillars"}
+_BOOL_FIELDS = {"omitted", "in_index", "adjacent_to_protected_area", "cumulative"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +160,8 @@ class ReportCompiler:
         self._periods: dict[str, URIRef] = {}
         self._observations: dict[URIRef, str] = {}  # observation IRI -> the file:line that made it
         self.sink = sink
+        self.people: dict[str, URIRef] = {}
+        self.targets: dict[str, URIRef] = {}
 
     @contextmanager
     def guard(self, where: str) -> Iterator[None]:
@@ -259,6 +294,15 @@ class ReportCompiler:
         self.tracked.append((where, item))
         return item
 
+    def inherit_provenance(self) -> None:
+        """Nodes made from a part of an item (a unit's remit as its org:purpose concept, a post's
+        term) are sourced to the pages of the item they came from."""
+        g = self.g
+        for owner, _prop, part in list(g.triples((None, ORG.purpose, None))) + list(
+                g.triples((None, ORG.memberDuring, None))):
+            for page in list(g.objects(owner, PROV.wasDerivedFrom)):
+                g.add((part, PROV.wasDerivedFrom, page))
+
     def unread_fields(self) -> None:
         """A field no compile step read is a typo or a field esgkg does not know: say so."""
         for where, item in self.tracked:
@@ -268,8 +312,19 @@ class ReportCompiler:
                                     "the format (data/FORMAT.md)")
 
     def literal(self, node: URIRef, prop: URIRef, value: Any, datatype: URIRef | None = None) -> None:
-        if value is not None and value != "":
-            self.g.add((node, prop, Literal(str(value), datatype=datatype)))
+        """A literal of a plain value; a year, whole number or date is checked for its form."""
+        if value is None or value == "":
+            return
+        text = str(value)
+        if datatype == XSD.gYear and (isinstance(value, bool) or not re.fullmatch(r"[0-9]{4}", text)):
+            raise InputError(f"{value!r} is not a year (YYYY)")
+        if datatype == XSD.integer and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InputError(f"{value!r} is not a whole number")
+        if datatype == XSD.date:
+            strict.period(text)  # a real calendar date (raises InputError)
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+                raise InputError(f"{value!r} is not a date (YYYY-MM-DD)")
+        self.g.add((node, prop, Literal(text, datatype=datatype)))
 
     def address(self, node: URIRef, item: dict) -> URIRef | None:
         if not any(item.get(k) for k in ("city", "province", "region", "country")):
@@ -280,6 +335,57 @@ class ReportCompiler:
         self.literal(addr, VCARD.region, item.get("province") or item.get("region"))
         self.literal(addr, ESGKG.countryCode, item.get("country"))
         return addr
+
+    def nested(self, value: Any, field: str, where: str) -> dict:
+        """A nested mapping of an item (``assurance_detail``, one ``framework_use`` entry ...),
+        its fields checked like an item's: one the format does not have is a problem."""
+        if not isinstance(value, dict):
+            self.problem(where, f"{field} must be a mapping")
+            return {}
+        unknown = sorted(set(map(str, value)) - _NESTED_FIELDS[field])
+        if unknown:
+            self.problem(where, f"{field}: unknown field(s) {', '.join(map(repr, unknown))}: not "
+                                "part of the format (data/FORMAT.md)")
+        return value
+
+    def when(self, value: Any, where: str, what: str) -> Literal | None:
+        """A year (xsd:gYear) or a day (xsd:date) as printed; None, with the problem noted, if neither."""
+        text = value.isoformat() if isinstance(value, date) else str(value)
+        if isinstance(value, bool) or not isinstance(value, int | str | date) or not _WHEN.fullmatch(text):
+            self.problem(where, f"{what} {value!r} is not a year (YYYY) or a date (YYYY-MM-DD)")
+            return None
+        try:
+            strict.period(text)
+        except InputError as exc:
+            self.problem(where, f"{what} {value!r}: {str(exc).split(': ', 1)[-1]}")
+            return None
+        return Literal(text, datatype=XSD.gYear if len(text) == 4 else XSD.date)
+
+    def flag(self, node: URIRef, prop: URIRef, value: Any, where: str, field: str) -> None:
+        """A true / false field (YAML booleans only: `yes` or 1 are refused)."""
+        if value is None:
+            return
+        if not isinstance(value, bool):
+            self.problem(where, f"{field} must be true or false, not {value!r}")
+            return
+        self.g.add((node, prop, Literal(value)))
+
+    def codes(self, value: Any) -> list[Any]:
+        """A field that holds one code or a list of codes, as a list."""
+        if value is None or value == "":
+            return []
+        return value if isinstance(value, list) else [value]
+
+    def based_on(self, node: URIRef, item: Item, where: str) -> None:
+        """``based_on``: the standards (codes of standards.csv) a thing is based on or references."""
+        for code in self.codes(item.get("based_on")):
+            c = self.concept("standard", code, where)
+            if c is not None:
+                self.g.add((node, ESGKG.basedOn, c))
+
+    def name_of(self, node: URIRef) -> str:
+        label = self.g.value(node, SKOS.prefLabel)
+        return str(label) if label is not None else str(node).rsplit("/", 1)[-1]
 
     # ----------------------------------------------------------------- sections
     @property
@@ -319,6 +425,7 @@ class ReportCompiler:
         self.compile_organizations(data)  # first: the report names its issuer by key
         self.compile_report(data)
         self.compile_sites(data)
+        self.compile_people(data)  # before units: a unit may name its chair
         self.compile_units(data)
         self.compile_products(data)
         self.compile_boundaries(data)
@@ -335,12 +442,15 @@ class ReportCompiler:
         self.compile_initiatives(data)
         self.compile_climate_risks(data)
         self.compile_disclosures(data)
+        self.compile_posts(data)
+        self.compile_gaps(data)
         if sections_data:
             self.compile_sections(sections, sections_data)
         for obs in sorted(self.folder.glob("observations*.csv")):
             self.compile_observations(obs)
         for ttl in sorted(self.folder.glob("*.ttl")):
             read_turtle(ttl, self.g)
+        self.inherit_provenance()
         self.unread_fields()
         if self.problems:
             raise DataErrors(self.problems)
@@ -403,12 +513,112 @@ class ReportCompiler:
                 g.add((r, ESGKG.assuranceProvider, p))
         self.literal(r, ESGKG.assuranceStandard, item.get("assurance_standard"))
         self.literal(r, ESGKG.edition, item.get("edition"))
+        self.report_depth(item, where)
         self.provenance(r, item, where)
         ds = ids.dataset(self.key)
         g.add((ds, RDF.type, QB.DataSet))
         g.add((ds, QB.structure, ESGKG.kpiStructure))
         g.add((ds, PROV.wasDerivedFrom, r))
         self.label(ds, f"KPI observations of {item.get('title') or self.key} ({self.key})")
+
+    def report_depth(self, item: Item, where: str) -> None:
+        """The report's assurance engagement, framework uses, TCFD pillars, index periods,
+        consolidation basis and GHG method (the last as attributes of its data set)."""
+        r, g = self.report, self.g
+        pages = item.get("pages")
+        ad = item.get("assurance_detail")
+        if ad is not None:
+            ad = self.nested(ad, "assurance_detail", where)
+            node = self.unique(ids.ID[f"assurance/{self.key}"])
+            g.add((node, RDF.type, ESGKG.AssuranceEngagement))
+            g.add((r, ESGKG.assurance, node))
+            self.label(node, f"Assurance of the {self.key} report")
+            if ad.get("provider"):
+                provider = self.ref(ad["provider"], f"{where} [assurance_detail]", ["organization"])
+                if provider is not None:
+                    g.add((node, ESGKG.assuranceProvider, provider))
+            if ad.get("standard"):
+                c = self.concept("standard", ad["standard"], f"{where} [assurance_detail]")
+                if c is not None:
+                    g.add((node, DCTERMS.conformsTo, c))
+            if ad.get("level"):
+                c = self.concept("assurance-level", ad["level"], f"{where} [assurance_detail]")
+                if c is not None:
+                    g.add((node, ESGKG.assuranceLevel, c))
+            self.literal(node, ESGKG.assuranceType, ad.get("type"))
+            self.literal(node, ESGKG.assuranceScope, ad.get("scope"))
+            if ad.get("signed") is not None:
+                signed = self.when(ad["signed"], f"{where} [assurance_detail]", "signed")
+                if signed is not None:
+                    g.add((node, ESGKG.signedOn, signed))
+            self.provenance(node, {"pages": ad.get("pages") or pages}, f"{where} [assurance_detail]")
+        uses = item.get("framework_use") or []
+        for n, fu in enumerate(uses if isinstance(uses, list) else []):
+            w = f"{where} [framework_use][{n}]"
+            fu = self.nested(fu, "framework_use", w)
+            fw = self.concept("framework", fu.get("framework"), w)
+            mode = self.concept("framework-use", fu["mode"], w) if fu.get("mode") else None
+            if fw is None:
+                continue
+            node = self.unique(ids.report_item(self.key, "framework-use", ids.slugify(
+                "-".join(str(x) for x in (fu["framework"], fu.get("mode")) if x))))
+            g.add((node, RDF.type, ESGKG.FrameworkUse))
+            g.add((r, ESGKG.frameworkUse, node))
+            g.add((node, ESGKG.framework, fw))
+            g.add((r, ESGKG.referencesFramework, fw))
+            if mode is not None:
+                g.add((node, ESGKG.useMode, mode))
+            self.literal(node, ESGKG.frameworkEdition, fu.get("edition"))
+            self.label(node, f"{self.key} uses {fu['framework']}"
+                       + (f" ({fu['mode']})" if fu.get("mode") else "")
+                       + (f": {fu['edition']}" if fu.get("edition") else ""))
+            self.provenance(node, {"pages": fu.get("pages") or pages}, w)
+        for code in self.codes(item.get("tcfd_pillars")):
+            c = self.concept("tcfd-pillar", code, where)
+            if c is not None:
+                g.add((r, ESGKG.tcfdPillar, c))
+        periods = item.get("index_period") or []
+        for n, ip in enumerate(periods if isinstance(periods, list) else []):
+            w = f"{where} [index_period][{n}]"
+            ip = self.nested(ip, "index_period", w)
+            fw = self.concept("framework", ip.get("framework"), w)
+            start = self.when(ip.get("start"), w, "start")
+            end = self.when(ip.get("end"), w, "end")
+            if fw is None or start is None or end is None:
+                continue
+            if str(end) < str(start):
+                self.problem(w, f"index period ends ({end}) before it starts ({start})")
+                continue
+            node = self.unique(ids.report_item(self.key, "index-period", ids.slugify(str(ip["framework"]))))
+            g.add((node, RDF.type, ESGKG.ContentIndexPeriod))
+            g.add((node, RDF.type, DCTERMS.PeriodOfTime))
+            g.add((r, ESGKG.indexPeriod, node))
+            g.add((node, ESGKG.framework, fw))
+            g.add((node, DCAT.startDate, start))
+            g.add((node, DCAT.endDate, end))
+            self.label(node, f"{ip['framework']} index of {self.key}: {start}..{end}")
+            index_pages = self.index_pages if isinstance(self.index_pages, dict) else {}
+            fallback = index_pages.get(str(ip["framework"]))
+            self.provenance(node, {"pages": ip.get("pages") or fallback or pages}, w)
+        self.literal(r, ESGKG.consolidationBasis, item.get("consolidation"))
+        gm = item.get("ghg_method")
+        if gm is not None:
+            gm = self.nested(gm, "ghg_method", where)
+            w = f"{where} [ghg_method]"
+            ds = ids.dataset(self.key)
+            # the report is silent on what the curator leaves out: not-stated, said explicitly
+            for field, scheme, prop in (("scope2", "scope2-method", ESGKG.scope2Method),
+                                        ("consolidation", "ghg-consolidation", ESGKG.ghgConsolidation)):
+                c = self.concept(scheme, gm.get(field) or "not-stated", w)
+                if c is not None:
+                    g.add((ds, prop, c))
+            self.literal(ds, ESGKG.gwpSource, gm.get("gwp_source") or "not-stated")
+            for code in self.codes(gm.get("scope3_categories")) or ["not-stated"]:
+                c = self.concept("scope3-category", code, w)
+                if c is not None:
+                    g.add((ds, ESGKG.scope3Category, c))
+            self.literal(ds, ESGKG.scope3Definition, gm.get("scope3_definition"))
+            self.provenance(ds, gm, w)
 
     def compile_organizations(self, data: dict) -> None:
         for where, item in self.items(data, "organizations"):
@@ -437,8 +647,10 @@ class ReportCompiler:
                 self.label(node, item.get("name_zh"), lang="zh")
                 for name in item.get("short_names") or []:
                     self.literal(node, ESGKG.shortName, name)
+                    g.add((node, SKOS.altLabel, Literal(str(name))))  # the SKOS term, beside ours
                 for name in item.get("former_names") or []:
                     self.literal(node, ESGKG.formerName, name)
+                    g.add((node, SKOS.altLabel, Literal(str(name))))
                 self.literal(node, ESGKG.foundingYear, item.get("founded"), XSD.gYear)
                 hq = item.get("headquarters")
                 if isinstance(hq, dict):
@@ -447,6 +659,13 @@ class ReportCompiler:
                         g.add((node, ESGKG.headquarters, addr))
                 self.literal(node, ESGKG.lei, item.get("lei"))
                 self.literal(node, ESGKG.isin, item.get("isin"))
+                uscc = item.get("unified_social_credit_code")
+                if uscc is not None:
+                    if not isinstance(uscc, str) or not _USCC.fullmatch(uscc):
+                        self.problem(where, f"unified_social_credit_code {uscc!r} is not 18 characters "
+                                            "of digits and capital letters (GB 32100; no I, O, S, V, Z)")
+                    else:
+                        g.add((node, ESGKG.unifiedSocialCreditCode, Literal(uscc)))
                 self.provenance(node, item, where)
 
     def compile_organization_links(self, data: dict) -> None:
@@ -536,6 +755,9 @@ class ReportCompiler:
                 c = self.concept("site-status", item.get("status", "unknown"), where)
                 if c is not None:
                     g.add((node, ESGKG.operationalStatus, c))
+                self.literal(node, ESGKG.protectedAreaName, item.get("protected_area"))
+                self.flag(node, ESGKG.adjacentToProtectedArea, item.get("adjacent_to_protected_area"),
+                          where, "adjacent_to_protected_area")
                 self.provenance(node, item, where)
 
     def compile_units(self, data: dict) -> None:
@@ -561,14 +783,39 @@ class ReportCompiler:
                 g.add((node, ORG.unitOf, owner))
                 g.add((owner, ORG.hasUnit, node))
                 self.literal(node, ESGKG.remit, item.get("role"))
+                if item.get("role"):  # org:purpose ranges over concepts: the remit is one
+                    purpose = URIRef(f"{node}/purpose")
+                    g.add((node, ORG.purpose, purpose))
+                    g.add((purpose, RDF.type, SKOS.Concept))
+                    g.add((purpose, SKOS.prefLabel,
+                           Literal(f"purpose of {item.get('name') or key}", lang="en")))
+                    g.add((purpose, SKOS.definition, Literal(str(item["role"]), lang="en")))
                 self.literal(node, ESGKG.meetingsHeld, item.get("meetings"), XSD.integer)
+                if item.get("tier"):
+                    c = self.concept("governance-tier", item["tier"], where)
+                    if c is not None:
+                        g.add((node, ESGKG.governanceTier, c))
+                self.literal(node, ESGKG.tierAsPrinted, item.get("tier_as_printed"))
+                lod = item.get("line_of_defence")
+                if lod is not None:
+                    if isinstance(lod, bool) or lod not in (1, 2, 3):
+                        self.problem(where, f"line_of_defence must be 1, 2 or 3, not {lod!r}")
+                    else:
+                        g.add((node, ESGKG.lineOfDefence, Literal(lod)))
+                if item.get("chair") is not None:
+                    person = self.people.get(str(item["chair"]))
+                    if person is None:
+                        self.problem(where, f"chair {item['chair']!r} is not the key of a person in 'people'")
+                    else:
+                        g.add((person, ORG.headOf, node))
                 self.provenance(node, item, where)
                 pending.append((where, node, item))
         for where, node, item in pending:  # reporting lines may point forward
             if item.get("reports_to"):
                 target = self.ref(item["reports_to"], where, ["unit", "organization"])
                 if target is not None:
-                    self.g.add((node, ESGKG.reportsTo, target))
+                    self.g.add((node, ORG.reportsTo, target))
+                    self.g.add((node, ESGKG.reportsTo, target))  # deprecated, kept for old queries
 
     def compile_boundaries(self, data: dict) -> None:
         for where, item in self.items(data, "boundaries"):
@@ -598,10 +845,24 @@ class ReportCompiler:
                 holder = self.ref(item.get("holder"), where)
                 node = self.mint("certification", item, item.get("holder"), item.get("standard"),
                                  item.get("status"))
-                g.add((node, RDF.type, ESGKG.Certification))
-                if holder is not None:
+                # a planned, required or encouraged certificate is not one held: not a schema:Certification
+                intent = item.get("status") in INTENT_STATUSES
+                g.add((node, RDF.type, ESGKG.CertificationIntent if intent else ESGKG.Certification))
+                if holder is not None and intent:
+                    g.add((node, ESGKG.intendedHolder, holder))
+                elif holder is not None:
                     g.add((node, ESGKG.holder, holder))
                     g.add((holder, SCHEMA.hasCertification, node))
+                if item.get("accreditation"):
+                    body = self.ref(item["accreditation"], where, ["organization"])
+                    if body is not None:
+                        g.add((node, ESGKG.accreditedBy, body))
+                self.literal(node, ESGKG.certificationLevel, item.get("level"))
+                for key in self.codes(item.get("covers")):
+                    covered = self.ref(key, where, ["site", "product", "organization"])
+                    if covered is not None:
+                        g.add((node, ESGKG.covers, covered))
+                self.based_on(node, item, where)
                 std = self.concept("standard", item.get("standard"), where)
                 if std is not None:
                     g.add((node, ESGKG.standard, std))
@@ -642,6 +903,7 @@ class ReportCompiler:
                     t = self.topic(code, where)
                     if t is not None:
                         g.add((node, ESGKG.governs, t))
+                self.based_on(node, item, where)
                 self.literal(node, DCTERMS.description, item.get("description"))
                 self.provenance(node, item, where)
 
@@ -653,9 +915,20 @@ class ReportCompiler:
 
     def compile_targets(self, data: dict) -> None:
         g = self.g
+        parts = []
         for where, item in self.items(data, "targets"):
             with self.guard(where):
                 node = self.mint("target", item, item.get("description"))
+                if item.get("key"):
+                    self.targets[str(item["key"])] = node
+                if item.get("part_of") is not None:
+                    parts.append((where, node, item["part_of"]))
+                for field, prop in (("range_min", ESGKG.targetRangeMin), ("range_max", ESGKG.targetRangeMax),
+                                    ("baseline_value", ESGKG.baselineValue)):
+                    if item.get(field) not in (None, ""):
+                        self.decimal(node, prop, item[field], f"{where} {field}")
+                self.literal(node, ESGKG.baselineUnitAsPrinted, item.get("baseline_unit"))
+                self.flag(node, ESGKG.cumulative, item.get("cumulative"), where, "cumulative")
                 g.add((node, RDF.type, ESGKG.Target))
                 self.label(node, item.get("description"))
                 if self.issuer is not None:
@@ -675,6 +948,13 @@ class ReportCompiler:
                 if c is not None:
                     g.add((node, ESGKG.targetStatus, c))
                 self.provenance(node, item, where)
+        for where, node, whole in parts:  # a part may come before its whole
+            if str(whole) not in self.targets:
+                self.problem(where, f"part_of {whole!r} is not the key of a target")
+            elif self.targets[str(whole)] == node:
+                self.problem(where, "a target cannot be part of itself")
+            else:
+                g.add((node, ESGKG.partOfTarget, self.targets[str(whole)]))
 
     def unit(self, node: URIRef, printed: str, where: str,
              out: list[tuple[URIRef, URIRef, URIRef | Literal]] | None = None) -> None:
@@ -790,6 +1070,7 @@ class ReportCompiler:
                 self.label(node, item.get("name"))
                 if self.issuer is not None:
                     self.g.add((node, ESGKG.runBy, self.issuer))
+                self.based_on(node, item, where)
                 self.literal(node, DCTERMS.description, item.get("description"))
                 self.provenance(node, item, where)
 
@@ -829,6 +1110,11 @@ class ReportCompiler:
                 for name in partners if isinstance(partners, list) else [partners]:
                     self.literal(node, ESGKG.partnerName, name)
                 self.literal(node, ESGKG.year, item.get("year"), XSD.gYear)
+                if item.get("site"):
+                    site = self.ref(item["site"], where, ["site"])
+                    if site is not None:
+                        g.add((node, ESGKG.atSite, site))
+                self.based_on(node, item, where)
                 self.literal(node, DCTERMS.description, item.get("description"))
                 self.provenance(node, item, where)
 
@@ -884,6 +1170,116 @@ class ReportCompiler:
                 else:
                     item.read.update(("lines", "note"))  # read by provenance through the copy
                     self.provenance(node, {**item, "pages": index_pages.get(framework)}, where)
+
+    def compile_people(self, data: dict) -> None:
+        """People named in the report (foaf:Person), minted per issuer like sites."""
+        g = self.g
+        issuer = self._issuer_key()
+        for where, item in self.items(data, "people"):
+            with self.guard(where):
+                key, name = item.get("key"), item.get("name")
+                if not key or not name:
+                    self.problem(where, "a person needs a key and a name")
+                    continue
+                if issuer is None:
+                    continue  # the report's issuer is wrong: already a problem
+                ids.check_slug(str(key), "person key")
+                if str(key) in self.people:
+                    self.problem(where, f"person key {key!r} is used twice")
+                    continue
+                node = self.unique(ids.ID[f"person/{ids.check_slug(issuer)}/{key}"])
+                self.people[str(key)] = node
+                g.add((node, RDF.type, FOAF.Person))
+                g.add((node, FOAF.name, Literal(str(name))))
+                self.label(node, name)
+                self.label(node, item.get("name_zh"), lang="zh")
+                gender = item.get("gender")
+                if gender is not None:
+                    if gender not in ("male", "female"):
+                        self.problem(where, f"gender must be male or female (as the report states it), "
+                                            f"not {gender!r}")
+                    else:
+                        g.add((node, FOAF.gender, Literal(gender)))
+                self.provenance(node, item, where)
+
+    def compile_posts(self, data: dict) -> None:
+        """One org:Post per (person, post, unit), with its org:Membership; a chair heads the unit."""
+        g = self.g
+        issuer = self._issuer_key()
+        for where, item in self.items(data, "posts"):
+            with self.guard(where):
+                holder, code, of = item.get("holder"), item.get("post"), item.get("of")
+                person = self.people.get(str(holder)) if holder is not None else None
+                if person is None:
+                    self.problem(where, f"holder {holder!r} is not the key of a person in 'people'")
+                role = self.concept("post-role", code, where) if code else None
+                if not code:
+                    self.problem(where, "a post needs `post` (a post-role code)")
+                unit = self.ref(of, where, ["unit", "organization"])
+                category = item.get("category")
+                cat = None
+                if category is not None:
+                    if category not in DIRECTOR_CATEGORY:
+                        self.problem(where, f"category must be one of {', '.join(DIRECTOR_CATEGORY)}, "
+                                            f"not {category!r}")
+                    else:
+                        cat = self.concept("board-role", DIRECTOR_CATEGORY[category], where)
+                since = self.when(item["since"], where, "since") if item.get("since") is not None else None
+                until = self.when(item["until"], where, "until") if item.get("until") is not None else None
+                if person is None or role is None or unit is None or issuer is None:
+                    continue
+                post = self.unique(ids.ID[f"post/{ids.check_slug(issuer)}/{of}/{code}/{holder}"])
+                name, unit_name = self.name_of(person), self.name_of(unit)
+                g.add((post, RDF.type, ORG.Post))
+                g.add((post, ORG.postIn, unit))
+                g.add((post, ORG.role, role))
+                g.add((post, ORG.heldBy, person))
+                g.add((person, ORG.holds, post))
+                g.add((person, ORG.memberOf, unit))
+                if code in HEAD_POSTS:
+                    g.add((person, ORG.headOf, unit))
+                if cat is not None:
+                    g.add((post, ESGKG.directorCategory, cat))
+                self.label(post, f"{str(code).replace('-', ' ')} of {unit_name}: {name}")
+                self.provenance(post, item, where)
+                membership = URIRef(f"{post}/membership")
+                g.add((membership, RDF.type, ORG.Membership))
+                g.add((membership, ORG.member, person))
+                g.add((membership, ORG.organization, unit))
+                g.add((membership, ORG.role, role))
+                self.label(membership, f"{name} in {unit_name} ({str(code).replace('-', ' ')})")
+                if since is not None or until is not None:
+                    term = URIRef(f"{post}/term")
+                    g.add((membership, ORG.memberDuring, term))
+                    g.add((term, RDF.type, TIME.Interval))
+                    g.add((term, RDF.type, DCTERMS.PeriodOfTime))
+                    if since is not None:
+                        g.add((term, DCAT.startDate, since))
+                    if until is not None:
+                        g.add((term, DCAT.endDate, until))
+                    printed = f"{since or ''}..{until or ''}"
+                    g.add((term, RDFS.label, Literal(printed)))
+                    g.add((membership, ESGKG.termAsPrinted, Literal(printed)))
+                item.read.update(("lines", "note"))
+                self.provenance(membership, {"pages": item.get("pages")}, where)
+
+    def compile_gaps(self, data: dict) -> None:
+        """What the report announces (a table, a chart ...) but its text does not hold."""
+        g = self.g
+        for where, item in self.items(data, "gaps"):
+            with self.guard(where):
+                if not item.get("key") or not item.get("what"):
+                    self.problem(where, "a gap needs a key and `what` (our words)")
+                    continue
+                node = self.mint("gap", item)
+                g.add((node, RDF.type, ESGKG.AnnouncedContentGap))
+                g.add((node, ESGKG.gapIn, self.report))
+                if item.get("kind"):
+                    c = self.concept("gap-kind", item["kind"], where)
+                    if c is not None:
+                        g.add((node, ESGKG.gapKind, c))
+                self.label(node, item["what"])
+                self.provenance(node, item, where)
 
     def compile_sections(self, path: Path, data: dict) -> None:
         """The report's contents: each section with its first and last page."""
@@ -948,7 +1344,16 @@ class ReportCompiler:
 
     def compile_observations(self, path: Path) -> None:
         dataset = ids.dataset(self.key)
+        checked = False
         for line, row in read_csv(path, OBSERVATION_COLUMNS):
+            if not checked:  # a column the format does not have is a typo that would drop data
+                checked = True
+                extra = [c for c in row if c not in OBSERVATION_COLUMNS
+                         and c not in OPTIONAL_OBSERVATION_COLUMNS]
+                if extra:
+                    self.problem(f"{path}:1", f"unknown column(s) {', '.join(extra)} (known: "
+                                 f"{', '.join(OBSERVATION_COLUMNS + list(OPTIONAL_OBSERVATION_COLUMNS))})")
+                    return
             where = f"{path}:{line}"
             with self.guard(where):
                 triples = self.observation(row, where, dataset)
@@ -1042,6 +1447,10 @@ class ReportCompiler:
             c = self.concept("value-qualifier", row["qualifier"], where)
             if c is not None:
                 t.append((node, ESGKG.valueQualifier, c))
+        if row.get("basis"):  # optional column; absent = measured
+            c = self.concept("observation-basis", row["basis"], where)
+            if c is not None:
+                t.append((node, ESGKG.basis, c))
         return [] if len(self.problems) > problems else t
 
 

@@ -7,6 +7,7 @@ the data is an error naming the file and line, not a dangling IRI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from .. import ids
 from ..errors import InputError
 from ..namespaces import ESGKG, QB, QUANTITYKIND, QUDT, UNIT, bind_prefixes
 from ..units import PrintedUnit, UnitTable, load_unit_table
+from . import strict
 from .files import read_csv
 
 
@@ -37,6 +39,13 @@ class Vocabularies:
         if not self.known(scheme, code):
             raise InputError(f"{where}: unknown {scheme} code {code!r}")
         return ids.concept(scheme, code)
+
+
+def _local_name(name: str, path: Path, line: int) -> str:
+    """A QUDT local name (``MassFlowRate``, ``TONNE``): letters, digits, ``_`` and ``-`` only."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
+        raise InputError(f"{path}:{line}: {name!r} is not a QUDT local name")
+    return name
 
 
 def _split(text: str) -> list[str]:
@@ -59,7 +68,10 @@ class _SchemeWriter:
             raise InputError(f"{where}: a concept needs a code and a label")
         if code in self.vocab.codes[self.scheme]:
             raise InputError(f"{where}: {self.scheme} code {code!r} is listed twice")
-        iri = ids.concept(self.scheme, ids.check_code(code, f"{self.scheme} code"))
+        try:
+            iri = ids.concept(self.scheme, ids.check_code(code, f"{self.scheme} code"))
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
         self.vocab.codes[self.scheme].add(code)
         g = self.graph
         g.add((iri, RDF.type, SKOS.Concept))
@@ -132,6 +144,9 @@ def _gri(path: Path, vocab: Vocabularies, g: Graph) -> None:
                         broader=parent if parent in standards else "")
         if row["standard"]:
             g.add((iri, SKOS.scopeNote, Literal(row["standard"], lang="en")))
+            edition = re.search(r"\b((?:19|20)[0-9]{2})$", row["standard"])
+            if edition:  # 303-3 of GRI 303: 2018 is not 303-3 of GRI 303: 2016
+                g.add((iri, ESGKG.editionYear, Literal(edition.group(1), datatype=XSD.gYear)))
         for match in _split(row["close_match"]):
             g.add((iri, SKOS.closeMatch, ids.concept("hkex", match)))
 
@@ -142,7 +157,7 @@ def _simple(scheme: str, title: str) -> Callable[[Path, Vocabularies, Graph], No
         for line, row in read_csv(path, ["code", "label"]):
             iri = w.concept(row["code"], row["label"], f"{path}:{line}")
             if row.get("url"):
-                g.add((iri, RDFS.seeAlso, URIRef(row["url"])))
+                g.add((iri, RDFS.seeAlso, URIRef(strict.iri(row["url"], f"{path}:{line}: url"))))
     return compile_
 
 
@@ -154,6 +169,8 @@ def _standards(path: Path, vocab: Vocabularies, g: Graph) -> None:
         if row["issuer"]:
             g.add((iri, ESGKG.issuerName, Literal(row["issuer"])))
         if row["edition"]:
+            if not re.fullmatch(r"(?:19|20)[0-9]{2}", row["edition"]):
+                raise InputError(f"{where}: edition {row['edition']!r} is not a year (YYYY)")
             g.add((iri, ESGKG.editionYear, Literal(row["edition"], datatype=XSD.gYear)))
         if row["kind"]:
             g.add((iri, ESGKG.kind, vocab.require("standard-kind", row["kind"], where)))
@@ -168,7 +185,7 @@ def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
         iri = w.concept(row["code"], row["label"], where, row["definition"],
                         rdf_type=ESGKG.Indicator)
         if row["quantity_kind"]:
-            g.add((iri, QUDT.hasQuantityKind, QUANTITYKIND[row["quantity_kind"]]))
+            g.add((iri, QUDT.hasQuantityKind, QUANTITYKIND[_local_name(row["quantity_kind"], path, line)]))
         g.add((iri, ESGKG.indicatorKind, vocab.require("indicator-kind", row["kind"], where)))
         for code in _split(row["hkex"]):
             g.add((iri, ESGKG.hkexKpi, vocab.require("hkex", code, where)))
@@ -176,6 +193,8 @@ def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
             g.add((iri, ESGKG.griDisclosure, vocab.require("gri", code, where)))
         for code in _split(row.get("sum_of", "")):
             g.add((iri, ESGKG.sumOf, ids.concept("indicator", code)))
+        for code in _split(row.get("counts_holders_of", "")):  # a count of the holders of these posts
+            g.add((iri, ESGKG.countsHoldersOf, vocab.require("post-role", code, where)))
         for column, prop in (("numerator", ESGKG.ratioNumerator), ("denominator", ESGKG.ratioDenominator)):
             if row.get(column):
                 g.add((iri, prop, ids.concept("indicator", row[column])))
@@ -190,6 +209,10 @@ def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
 
 def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
     table = load_unit_table(path)
+    for u in table:
+        for name in (u.qudt_unit, u.quantity_kind):
+            if name:
+                _local_name(name, path, u.line)
     vocab.units = table
     w = _SchemeWriter(g, vocab, "unit", "Units as printed in reports")
     codes: dict[str, PrintedUnit] = {}
