@@ -43,6 +43,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import gc
+import itertools
 import json
 import os
 import re
@@ -223,9 +224,9 @@ def _load(target: Path, dataset: Mapping[URIRef, Graph], nquads: Sequence[tuple[
             if i == 0:
                 _pause("mid-load", target)
         _check(target, _count(store), expected, "")
-        for path, _n in nquads:  # streamed, not held in memory; not transactional: the folder is new
+        for path, _n in nquads:  # not transactional: the folder is new
             try:
-                store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+                _bulk_load_in_chunks(store, path)
             except SyntaxError as exc:
                 raise StoreError(f"{path}: not valid N-Quads: {exc}") from None
         if nquads:
@@ -248,6 +249,23 @@ def _load(target: Path, dataset: Mapping[URIRef, Graph], nquads: Sequence[tuple[
     finally:
         del store
         gc.collect()  # release the database lock before the folder is published
+
+
+NQUADS_CHUNK = 200_000  # lines per bulk load: Oxigraph's loader holds a whole input in memory
+
+
+def _bulk_load_in_chunks(store: ox.Store, path: Path) -> None:
+    """Bulk-load an N-Quads file a chunk of lines at a time (N-Quads is one quad a line).
+
+    One ``bulk_load`` of a 2.4 M-quad file peaked at 1.5 GB; in chunks of 200,000 lines, at 0.34 GB
+    (bench/README.md), for about 1.5 times the time.
+    """
+    with path.open("rb") as fh:
+        while True:
+            lines = list(itertools.islice(fh, NQUADS_CHUNK))
+            if not lines:
+                return
+            store.bulk_load(input=b"".join(lines), format=ox.RdfFormat.N_QUADS)
 
 
 def _count(store: ox.Store) -> dict[str, int]:
