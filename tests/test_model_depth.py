@@ -519,7 +519,7 @@ def test_an_unknown_basis_population_or_column_names_file_and_line(fx):
 
 def test_a_new_mapping_or_list_of_mappings_must_have_that_shape(fx):
     project, folder = fx
-    _edit(folder, "tcfd_pillars: [governance, strategy]", "tcfd_pillars: {governance: yes}")
+    _edit(folder, "tcfd_pillars: [governance, strategy]", "tcfd_pillars: {governance: true}")
     _edit(folder, "index_period: [{framework: gri, start: 2023-01-01, end: 2024-12-31}]",
           "index_period: {framework: gri}")
     problems = _problems(project)
