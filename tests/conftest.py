@@ -61,3 +61,20 @@ def shipped_validation(built_store: EmbeddedStore, project: Project) -> dict:
     from esgkg.validate import validate
 
     return {r.report: r for r in validate(built_store, project.shapes_dir)}
+
+
+@pytest.fixture()
+def run(project: Project, built_store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch):
+    """``run("query", ...)``: the CLI in-process on the project and its built store."""
+    from typer.testing import CliRunner
+
+    from esgkg.cli import app
+
+    monkeypatch.setenv("ESGKG_PROJECT", str(project.root))
+    monkeypatch.setenv("ESGKG_STORE", str(built_store.root))
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args))
+
+    return invoke

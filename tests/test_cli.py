@@ -6,22 +6,9 @@ import csv
 import io
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from esgkg.cli import app
-
-
-@pytest.fixture()
-def run(project, built_store, monkeypatch):
-    monkeypatch.setenv("ESGKG_PROJECT", str(project.root))
-    monkeypatch.setenv("ESGKG_STORE", str(built_store.root))
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(app, list(args))
-
-    return invoke
 
 
 def test_malformed_sparql_shows_the_parser_position_and_exits_2(run):

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from typer.testing import CliRunner
 
 from esgkg import cli
 from esgkg.api import KnowledgeGraph
@@ -36,18 +35,6 @@ FIVE_BASES = ["Changzhou Base", "Chengdu Base", "Hefei Base", "Wuhan Base", "Xia
 @pytest.fixture(scope="module")
 def kg(built_store, project) -> KnowledgeGraph:
     return KnowledgeGraph(built_store, project)
-
-
-@pytest.fixture()
-def run(project, built_store, monkeypatch):
-    monkeypatch.setenv("ESGKG_PROJECT", str(project.root))
-    monkeypatch.setenv("ESGKG_STORE", str(built_store.root))
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli.app, list(args))
-
-    return invoke
 
 
 @pytest.fixture()
