@@ -476,5 +476,46 @@ def check(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default; "
+                    "0.0.0.0 exposes the endpoint to the network).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    store: StoreOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=0.001,
+                       help="Time limit of every query.")] = 10.0,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Most rows (or triples) a "
+                        "response may hold; a larger result is refused with an error.")] = 10_000,
+    allow_service: Annotated[bool, typer.Option("--allow-service", help="Let queries call other "
+                             "endpoints with SERVICE (refused by default: the server would fetch "
+                             "URLs).")] = False,
+) -> None:
+    """Serve the SPARQL 1.1 endpoint, linked-data pages and a query page (read-only by default).
+
+    SPARQL Update is refused unless $ESGKG_UPDATE_TOKEN is set; then an update must carry
+    `Authorization: Bearer <token>`.
+    """
+    from .serve import ServerConfig
+    from .serve import serve as run_server
+
+    try:
+        project = _project()
+        config = ServerConfig.from_env(store=_store_path(store), project_root=project.root, timeout=timeout,
+                                       max_rows=max_rows, allow_service=allow_service)
+        from .serve.app import create_app
+
+        web = create_app(config)  # opens the store: a missing or broken one fails here, before listening
+    except EsgkgError as exc:
+        _fail(exc)
+    out.print(f"esgkg serving {config.store} at http://{host}:{port}/ (SPARQL endpoint: "
+              f"http://{host}:{port}/sparql); Ctrl-C stops it", highlight=False, soft_wrap=True)
+    try:
+        run_server(config, host=host, port=port, app=web)
+    except OSError as exc:
+        _fail(EsgkgError(f"cannot listen on {host}:{port}: {exc}"))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
