@@ -78,3 +78,48 @@ def run(project: Project, built_store: EmbeddedStore, monkeypatch: pytest.Monkey
         return runner.invoke(app, list(args))
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def live_server(project: Project, built_store: EmbeddedStore):
+    """``esgkg serve`` on the built store, on a free loopback port, started once per session.
+
+    Yields the base URL (``http://127.0.0.1:PORT``). The server is a real subprocess (waitress),
+    with a short query time limit so that runaway-query tests stay fast.
+    """
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "ESGKG_PROJECT": str(project.root), "ESGKG_STORE": str(built_store.root)}
+    env.pop("ESGKG_UPDATE_TOKEN", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "esgkg.cli", "serve", "--port", str(port), "--timeout", "3"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/sparql", timeout=2).close()
+            break
+        except urllib.error.HTTPError:
+            break  # it answers (even a 4xx is an answer)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                proc.kill()
+                pytest.fail(f"esgkg serve did not start: {output}")
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
