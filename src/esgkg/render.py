@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import IO
+from xml.sax.saxutils import escape as xml_escape
 
 import pyoxigraph as ox
 
@@ -70,9 +72,13 @@ class _Flusher:
             self.at = now
 
 
-def write_delimited(names: Sequence[str], rows: Iterable[dict], out: IO[str], delimiter: str) -> int:
-    """Write a header and ``rows`` as CSV (or TSV) to ``out`` as they come; return the row count."""
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+def write_delimited(names: Sequence[str], rows: Iterable[dict], out: IO[str], delimiter: str, *,
+                    lineterminator: str = "\n") -> int:
+    """Write a header and ``rows`` as CSV (or TSV) to ``out`` as they come; return the row count.
+
+    ``lineterminator``: ``"\r\n"`` for SPARQL 1.1 CSV results (RFC 4180), ``"\n"`` in a terminal.
+    """
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=lineterminator)
     writer.writerow(names)
     out.flush()
     flush, n = _Flusher(out), 0
@@ -98,6 +104,59 @@ def write_json(names: Sequence[str], rows: Iterable[dict], out: IO[str]) -> int:
     return n
 
 
+SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` escaped for XML 1.0 character data or an attribute; a character XML 1.0 cannot
+    hold at all (a control character) is written as U+FFFD."""
+    return xml_escape(_NOT_XML.sub("\ufffd", text), {'"': "&quot;"})
+
+
+def term_xml(term: object) -> str:
+    """A term as the SPARQL 1.1 XML results write it (``<uri>``, ``<literal ...>``, ``<bnode>``)."""
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{_xml_text(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{_xml_text(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            attrs = f' xml:lang="{_xml_text(term.language)}"'
+        elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            attrs = f' datatype="{_xml_text(term.datatype.value)}"'
+        else:
+            attrs = ""
+        return f"<literal{attrs}>{_xml_text(term.value)}</literal>"
+    if isinstance(term, ox.Triple):
+        return (f"<triple><subject>{term_xml(term.subject)}</subject><predicate>{term_xml(term.predicate)}"
+                f"</predicate><object>{term_xml(term.object)}</object></triple>")
+    return f"<literal>{_xml_text(str(term))}</literal>"
+
+
+def write_xml(names: Sequence[str], rows: Iterable[dict], out: IO[str]) -> int:
+    """Write ``rows`` in the SPARQL Query Results XML Format, one result a line, as they come."""
+    out.write(f'<?xml version="1.0" encoding="utf-8"?>\n<sparql xmlns="{SPARQL_RESULTS_NS}">\n<head>')
+    out.write("".join(f'<variable name="{_xml_text(n)}"/>' for n in names))
+    out.write("</head>\n<results>\n")
+    flush, n = _Flusher(out), 0
+    for row in rows:
+        cells = "".join(f'<binding name="{_xml_text(name)}">{term_xml(row[name])}</binding>'
+                        for name in names if row.get(name) is not None)
+        out.write(f"<result>{cells}</result>\n")
+        n += 1
+        flush()
+    out.write("</results>\n</sparql>\n")
+    out.flush()
+    return n
+
+
+def ask_xml(answer: bool) -> str:
+    """An ASK answer in the SPARQL Query Results XML Format."""
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<sparql xmlns="{SPARQL_RESULTS_NS}">\n<head/>\n'
+            f"<boolean>{'true' if answer else 'false'}</boolean>\n</sparql>\n")
+
+
 def ask_json(answer: bool) -> str:
     """An ASK answer in the SPARQL 1.1 JSON results shape."""
     return json.dumps({"head": {}, "boolean": bool(answer)})
@@ -109,9 +168,16 @@ def write_graph(triples: Iterable[ox.Triple], out: IO[bytes], fmt: str) -> None:
     out.flush()
 
 
-def render_delimited(names: Sequence[str], rows: Sequence[dict], delimiter: str) -> str:
+def render_delimited(names: Sequence[str], rows: Sequence[dict], delimiter: str, *,
+                     lineterminator: str = "\n") -> str:
     buf = io.StringIO()
-    write_delimited(names, rows, buf, delimiter)
+    write_delimited(names, rows, buf, delimiter, lineterminator=lineterminator)
+    return buf.getvalue()
+
+
+def render_xml(names: Sequence[str], rows: Sequence[dict]) -> str:
+    buf = io.StringIO()
+    write_xml(names, rows, buf)
     return buf.getvalue()
 
 

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask
+from flask_cors import CORS
 
 from ..api import KnowledgeGraph
 from ..project import Project
@@ -57,6 +58,9 @@ def create_app(config: ServerConfig) -> Flask:
     holder.get()
     app.extensions["esgkg"] = holder
     app.register_blueprint(protocol.blueprint)
+    # any origin may query (no cookies are used); an update still needs its bearer token
+    CORS(app, resources={r"/sparql": {}, r"/api/*": {}},
+         allow_headers=["Accept", "Authorization", "Content-Type"], send_wildcard=True, max_age=600)
     app.register_blueprint(pages.blueprint)
     return app
 

@@ -58,7 +58,8 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from .. import __version__
-from ..errors import StoreError
+from ..errors import InputError, StoreError
+from ..namespaces import GRAPH
 
 Progress = Callable[[str, int], None]
 Notice = Callable[[str], None]
@@ -70,6 +71,8 @@ MARKER = "COMPLETE.json"
 DEFAULT_WAIT = 600.0  # seconds a build waits for another one to finish
 BUILD_ID = re.compile(r"\d{8}T\d{6}-(?P<pid>\d+)-\d{6}")
 PAUSE_STAGES = ("locked", "before-load", "mid-load", "after-load", "after-marker", "after-swap")
+
+UPDATES_GRAPH = str(GRAPH["updates"])  # where a SPARQL Update's default graph is kept (apply_update)
 
 _POLL = 0.1  # seconds between two tries of the lock
 _held: dict[tuple[str, int], int] = {}  # (store, thread) -> depth: the locks this process holds
@@ -125,6 +128,86 @@ def write_dataset(root: Path, dataset: Mapping[URIRef, Graph], progress: Progres
         _pause("after-swap", target)
         _prune(builds, current=target.name, before=before)
     return target
+
+
+def apply_update(root: Path, update: str, *, prefixes: Mapping[str, str] | None = None,
+                 wait: float | None = DEFAULT_WAIT, on_wait: Notice | None = None) -> Path:
+    """Apply a SPARQL Update to a copy of the current build and make the copy current.
+
+    Follows the rules of ``write_dataset``: under the build lock, the current build's quads are
+    copied into a new build folder, the update is applied there (Oxigraph applies an update
+    whole or not at all), the counts are written to the marker and ``current`` is swapped; a
+    failure or a kill at any stage leaves ``current`` on the build it named before. The pause
+    stages of the test hook apply (``locked``, ``after-load``: update applied, no marker,
+    ``after-marker``, ``after-swap``).
+
+    The update's default graph is the named graph ``UPDATES_GRAPH`` (queries see the union of
+    named graphs, so a quad may not stay in the default graph): its quads are the default graph
+    while the update runs and are stored back in it after. ``prefixes`` are predeclared.
+    The next ``esgkg build`` rebuilds the store from ``data/`` and drops every such edit.
+
+    Returns the new build's folder. Raises InputError for a malformed update (the parser's
+    message, with line and column) or one that fails, StoreError when there is no complete
+    current build or another build holds the lock past ``wait``.
+    """
+    with build_lock(root, wait, on_wait):
+        builds = root / BUILDS
+        before = _current_name(root)
+        source = (root / CURRENT).resolve()
+        if before is None or read_marker(source) is None:
+            raise StoreError(f"no complete build at {root} to update: run `esgkg build` first")
+        builds.mkdir(exist_ok=True)
+        target = builds / _build_id()
+        _pause("locked", target)
+        _clean_leftovers(root, keep={before})
+        try:
+            counts = _copy_and_update(source, target, update, prefixes)
+            _pause("after-load", target)
+            _write_marker(target, counts)
+            _pause("after-marker", target)
+            _swap(root, target)
+        except BaseException:
+            if _current_name(root) != target.name:  # never remove a build that was swapped in
+                shutil.rmtree(target, ignore_errors=True)
+            raise
+        _pause("after-swap", target)
+        _prune(builds, current=target.name, before=before)
+    return target
+
+
+def _copy_and_update(source: Path, target: Path, update: str,
+                     prefixes: Mapping[str, str] | None) -> dict[str, int]:
+    """Copy ``source``'s quads into a new database at ``target``, apply ``update``, check, count."""
+    updates = ox.NamedNode(UPDATES_GRAPH)
+    default = ox.DefaultGraph()
+    old = ox.Store.read_only(str(source))
+    store = ox.Store(str(target))
+    try:
+        expected = _count(old)
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) if q.graph_name == updates
+                          else q for q in old.quads_for_pattern(None, None, None, None))
+        copied = _count(store)
+        copied[UPDATES_GRAPH] = len(list(store.quads_for_pattern(None, None, None, default)))
+        _check(target, {g: n for g, n in copied.items() if n}, expected, " copied from the current build")
+        try:
+            store.update(update, prefixes=dict(prefixes or {}))
+        except SyntaxError as exc:
+            raise InputError(f"malformed SPARQL Update: {exc}") from None
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise InputError(f"the update failed: {exc}") from None
+        moved = list(store.quads_for_pattern(None, None, None, default))
+        store.extend(ox.Quad(q.subject, q.predicate, q.object, updates) for q in moved)
+        for q in moved:
+            store.remove(q)
+        store.flush()
+        counts = _count(store)
+        if len(store) != sum(counts.values()):
+            raise StoreError(f"the updated build {target.name} holds quads in the default graph; "
+                             "it was not made current")
+        return counts
+    finally:
+        del store, old
+        gc.collect()  # release the database locks before the folder is published
 
 
 # -- the lock ---------------------------------------------------------------------------------
