@@ -103,7 +103,7 @@ def test_employees_by_gender(kg):
                     ("2023-12-31", "male"): "12,635", ("2023-12-31", "female"): "4,327"}
     # ... and the year-on-year change pairs the two year ends: 7,695 -> 16,962 (p83, line 1591)
     [change] = [r for r in kg.query("year-on-year", indicator="employees") if r["company"] == "CALB"
-                and r["page"] == 83]
+                and r["pages"] == "83"]
     assert (change["previousYear"], change["year"]) == ("2022-12-31", "2023-12-31")
     assert change["changePercent"] == Decimal("120.43")
 
@@ -256,12 +256,12 @@ def test_finding_figures_notes_and_intensities(kg):
     assert ("seres-2023", "2023", "1,412,624.00") in water  # p54, line 2216
     notes = [r for r in kg.query("data-quality-notes") if r["report"] == "calb-2023"]
     assert any("91,029.95" in r["note"] and r["pages"] == "83" for r in notes)
-    intensity: dict[tuple, set] = {}
-    for r in kg.query("intensities"):
-        intensity.setdefault((r["company"], r["indicator"], r["year"]), set()).add(r["unitPrinted"])
-    # the annex (p82, line 1562) and the climate section (p45, line 827) print the unit two ways
-    assert intensity[("CALB", "ghg-intensity", "2023")] == {
-        "Carbon dioxide equivalent/kWh (kg)", "Carbon dioxide equivalence/kWh (kg)"}
+    intensity = {(r["company"], r["indicator"], r["year"]): r for r in kg.query("intensities")}
+    # the climate section (p45, line 827) and the annex (p82, line 1562) print 23.11 with the unit
+    # spelt two ways: one figure, one row, both spellings and both pages
+    row = intensity[("CALB", "ghg-intensity", "2023")]
+    assert (row["valuePrinted"], row["pages"]) == ("23.11", "45, 82")
+    assert row["unitPrinted"] == "Carbon dioxide equivalence/kWh (kg); Carbon dioxide equivalent/kWh (kg)"
     certs = {(r["report"], r["standardPrinted"]) for r in kg.query("certifications")}
     assert ("seres-2023", "ISO 277001") in certs  # the misprint, p17 line 611
 
@@ -341,9 +341,12 @@ def test_initiatives_of_one_kind_with_their_partners(kg):
 def test_a_bounded_figure_says_so(kg):
     # Seres p3 (line 139): vehicles sold in "more than 70" countries and regions
     [row] = [r for r in kg.query("find-figure", text="countries and regions sold to")
-             if r["report"] == "seres-2023" and r["page"] == 3]
+             if r["report"] == "seres-2023" and "3" in r["pages"].split(", ")]
     assert (row["qualifier"], row["valuePrinted"], row["about"]) == ("more than", "70", "Seres")
-    assert row["pageEstimated"] is False  # p3 is the "About the Group" page of the contents
+    # printed again in the climate opportunity table (line 1554, its page estimated as p40): one
+    # figure, both pages, and a page of it only estimated (p3, "About the Group", is read)
+    assert row["pages"] == "3, 40"
+    assert row["pageEstimated"] is True
 
 
 def test_find_anything_by_a_name_it_goes_by(kg):
@@ -355,3 +358,139 @@ def test_find_anything_by_a_name_it_goes_by(kg):
     assert (coop["report"], coop["kind"], coop["pages"]) == ("calb-2023", "initiative", "24")
     bases = {r["name"] for r in kg.query("find", text="base") if r["kind"] == "production base"}
     assert {"Changzhou Base", "Xiamen Base"} <= bases  # p10
+
+
+# --- issue 11: what a newcomer hit when querying ------------------------------------------------
+
+def test_every_named_query_declares_its_own_prefixes(project):
+    """Each queries/*.rq parses with no predeclared prefix, in Oxigraph and in rdflib, with its
+    parameters bound as esgkg binds them (a VALUES block in the first WHERE group)."""
+    import pyoxigraph as ox
+    from rdflib.plugins.sparql import prepareQuery
+
+    from esgkg.store.embedded import bind_values
+
+    empty = ox.Store()
+    for name, q in catalogue(project.queries_dir).items():
+        assert q.title, name  # the '#' header is still read before the PREFIX lines
+        bindings = q.bindings({})
+        text = bind_values(q.text, bindings) if bindings else q.text
+        list(empty.query(text))  # a SyntaxError names an undeclared prefix
+        prepareQuery(text)
+
+
+def test_parameters_are_bound_where_the_query_uses_them(kg):
+    # bound in the wrong (outer) group, a parameter would be unbound where it is used: the text
+    # would match nothing and the indicator everything
+    ltifr = kg.query("find-figure", text="LTIFR").rows
+    assert {r["indicator"] for r in ltifr} == {"Lost time injury frequency rate"}
+    assert {r["scope"] for r in kg.query("ghg-emissions")} >= {"scope 1", "scope 2"}
+    # Seres p64 (line 2689): LTIFR 1.37 (2022) and 1.30 (2023)
+    assert {(r["year"], r["valuePrinted"]) for r in ltifr} == {
+        ("2022", "1.37"), ("2023", "1.30")}
+    waste = kg.query("indicator-values", indicator="waste-generated", unit="TONNE").rows
+    # CALB p82 (line 1575) and p53: 42,294.86 t of waste in 2023
+    assert {(r["company"], r["year"], r["valuePrinted"]) for r in waste} >= {("CALB", "2023", "42,294.86")}
+    assert all(r["unitPrinted"] in ("tons; ton", "ton") for r in waste)
+
+
+def test_report_restricts_every_query_also_graph_queries(kg, run):
+    # certifications matches GRAPH ?g: before, --report calb-2023 still returned Seres rows
+    result = run("query", "certifications", "--report", "calb-2023", "--format", "json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    rows = json.loads(result.stdout)["results"]["bindings"]  # SPARQL 1.1 JSON results
+    assert rows and {r["report"]["value"] for r in rows} == {"calb-2023"}
+    for name in kg.queries:
+        restricted = kg.query(name, report="calb-2023")
+        if "report" in restricted.columns:
+            assert "seres-2023" not in {r["report"] for r in restricted}, name
+        if "company" in restricted.columns:
+            assert "Seres" not in {r["company"] for r in restricted}, name
+    seres = kg.query("certifications", report="seres-2023").rows
+    # Seres p17 (line 611): the misprinted "ISO 277001" is Seres's, and only Seres's
+    assert ("seres-2023", "ISO 277001") in {(r["report"], r["standardPrinted"]) for r in seres}
+    assert {r["report"] for r in seres} == {"seres-2023"}
+
+
+def test_a_synonym_finds_the_figure(kg, run):
+    def found(text):
+        return {(r["report"], r["indicator"], r["breakdown"], r["year"], r["valuePrinted"], r["pages"])
+                for r in kg.query("find-figure", text=text)}
+
+    # CALB p87 (line 1687): "Amount of external aid and donations", RMB10,000: 605 (2022), 188 (2023);
+    # Seres p55 (line 2262, highlights): "The total investment in charity reached RMB 2.6932 million"
+    charity = found("charity")
+    assert {("calb-2023", "Donations", None, "2022", "605", "87"),
+            ("calb-2023", "Donations", None, "2023", "188", "87"),
+            ("seres-2023", "Donations", None, "2023", "2.6932", "55")} <= charity
+    # CALB p84 (line 1610): "Employee Attrition — Actual number of resigned employees" 1,717 and
+    # 15,424; (line 1611) "Attrition rate" 18% and 48%
+    for text in ("attrition", "resign", "Resignation"):
+        rows = found(text)
+        assert {("calb-2023", "Employee turnover", None, "2022", "1,717", "84"),
+                ("calb-2023", "Employee turnover", None, "2023", "15,424", "84"),
+                ("calb-2023", "Employee turnover rate", None, "2023", "48", "84")} <= rows, text
+        assert {r[1] for r in rows} == {"Employee turnover", "Employee turnover rate"}, text
+    # CALB p68 (line 1277): "more than 100 special EHS trainings ... adding up to 300,000 person-times";
+    # the infographic below it (line 1297) prints 30 thousand person-times: two values, two rows
+    ehs = found("EHS")
+    assert {(r[1], r[4]) for r in ehs} == {
+        ("Training sessions", "100"), ("Training participations", "300,000"),
+        ("Training participations", "30")}
+    assert {r[5] for r in ehs} == {"68"}
+    result = run("query", "find-figure", "-p", "text=attrition")
+    assert result.exit_code == 0 and "15,424" in result.output
+
+
+def test_alternative_labels_are_skos_alt_labels_in_english(built_store):
+    _n, rows = built_store.select(
+        "SELECT ?alt WHERE { <https://w3id.org/esgkg/vocab/indicator/employee-turnover> skos:altLabel ?alt }")
+    alts = {(r["alt"].value, r["alt"].language) for r in rows}
+    assert ("attrition", "en") in alts and ("resigned employees", "en") in alts
+
+
+def test_a_bad_alternative_label_is_refused(project_copy):
+    from esgkg.build import compile_context
+
+    path = project_copy.root / "ontology" / "vocab" / "indicators.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("attrition|resigned employees", "attrition||Employee turnover"),
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"indicators.csv:\d+: alt_labels .* empty label"):
+        compile_context(project_copy)
+    path.write_text(text.replace("attrition|resigned employees", "Employee Turnover|attrition"),
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"'Employee Turnover' is the concept's label or is repeated"):
+        compile_context(project_copy)
+
+
+def test_a_figure_printed_on_two_pages_is_one_row_with_its_pages(kg):
+    # CALB: water consumption 4,942,729.32 m3 in 2023 on p47 (environment section) and p83 (annex,
+    # line 1581): one row, both pages, in page order
+    water = [r for r in kg.query("find-figure", text="water consumption")
+             if r["report"] == "calb-2023" and r["year"] == "2023" and r["indicator"] == "Water consumption"]
+    assert [(r["valuePrinted"], r["pages"]) for r in water] == [("4,942,729.32", "47, 83")]
+    # ... the same for every query listing figures: energy 2023, p48 and p83 (line 1579)
+    [energy] = [r for r in kg.query("year-on-year", indicator="energy-consumption") if r["company"] == "CALB"]
+    assert (energy["current"], energy["pages"]) == (Decimal("2765280.07"), "48, 83")
+    [intensity] = [r for r in kg.query("intensities") if (r["company"], r["indicator"], r["year"])
+                   == ("CALB", "energy-intensity", "2023")]
+    assert (intensity["valuePrinted"], intensity["pages"]) == ("66,618.93", "48, 83")
+    # Seres p55 (line 2254, highlights) and p61 (line 2486): the Excellence and Struggle awards
+    # covered 697 employees
+    actual = [r for r in kg.query("indicator-actuals", indicator="award-recipients", year="2023")
+              if r["breakdown"] == "excellence-struggle-award"]
+    assert [(r["value"], r["pages"]) for r in actual] == [("697", "55, 61")]
+    # but two values stay two rows: CALB's 2022 scope 2 is 450,953.34 on p45 and 450,935.34 on p82
+    scope2 = [r for r in kg.query("find-figure", text="scope 2") if r["report"] == "calb-2023"
+              and r["year"] == "2022" and r["indicator"] == "Scope 2 GHG emissions"]
+    assert sorted((r["valuePrinted"], r["pages"]) for r in scope2) == [
+        ("450,935.34", "82"), ("450,953.34", "45")]
+    # ... and so does CALB's R&D investment: RMB 991,960 on p24 (line 443) but 99,196 x RMB10,000 on
+    # p87 (the annex), a thousand times more
+    rd = {(r["valuePrinted"], r["pages"]) for r in kg.query("indicator-values", indicator="rd-investment",
+                                                          unit="CCY_CNY") if r["company"] == "CALB"
+          and r["year"] == "2023"}
+    assert rd == {("991,960", "24"), ("99,196", "87")}

@@ -288,6 +288,11 @@ def test_an_unknown_code_names_the_parameter_and_the_closest_codes(kg, run):
     assert "parameter indicator" in result.output and "'nonexistent'" in result.output
     with pytest.raises(InputError, match=r"parameter indicator: 'ghg-scope-1'.*ghg-scope1"):
         kg.query("indicator-values", indicator="ghg-scope-1")
+    # the same through the API as through the CLI, for both codes a newcomer tried (issue 11)
+    with pytest.raises(InputError, match=r"parameter standard: 'iso-99999' .*closest: .*iso-9001"):
+        kg.query("sites-with-standard", standard="iso-99999")
+    with pytest.raises(InputError, match=r"parameter indicator: 'nonexistent' is not a code"):
+        kg.query("indicator-values", indicator="nonexistent")
     # a known code, a known edition code and an optional code left out still run
     assert kg.query("sites-with-standard", standard="iso-45001-2018").rows == []
     assert kg.query("initiatives", kind="research-cooperation").rows

@@ -106,8 +106,9 @@ def _stream(conn: Connection, head: tuple, items, encode, limit: int | None) -> 
 def _answer(store: ox.Store, conn: Connection, request: tuple) -> None:
     sparql, prefixes, graphs, limit = request
     kwargs: dict = {"prefixes": prefixes}
-    if graphs:
+    if graphs:  # the same graphs for the default graph and for GRAPH ?g: a restriction leaks nowhere
         kwargs["default_graph"] = [ox.NamedNode(g) for g in graphs]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in graphs]
     else:
         kwargs["use_default_graph_as_union"] = True
     try:
