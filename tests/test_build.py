@@ -7,6 +7,7 @@ import pytest
 from esgkg import ids
 from esgkg.build import build
 from esgkg.errors import InputError
+from esgkg.sources.external import EXTERNAL_GRAPH
 from esgkg.sources.vocab import VOCABULARIES
 from esgkg.store import EmbeddedStore, write_dataset
 from esgkg.store.builds import BUILDS
@@ -22,7 +23,8 @@ def test_one_named_graph_per_report_per_vocabulary_and_for_ontology_and_periods(
     reports = {str(ids.report_graph(folder.name)) for folder in project.report_dirs()}
     assert reports and reports <= graphs
     assert str(ids.PERIODS_GRAPH) in graphs
-    assert len(graphs) == 2 + len(VOCABULARIES) + len(reports)
+    assert str(EXTERNAL_GRAPH) in graphs
+    assert len(graphs) == 3 + len(VOCABULARIES) + len(reports)
 
 
 def test_queries_see_the_union_of_named_graphs_by_default(built_store):

@@ -63,6 +63,12 @@ def test_validation_finds_the_reports_real_contradictions_and_nothing_else(shipp
         *{("seres-2023", "UnitMatchesQuantityKindShape",
            f"seres-2023/water-consumption/{y}/{b}/seres/line-{n}") for y in ("2022", "2023")
           for b, n in (("total", 2216), ("water-source-municipal", 2214), ("water-source-reclaimed", 2215))},
+        # CALB p10 (line 177): nine industrial bases; the Emei base on p28 is a tenth
+        ("calb-2023", "CountMatchesInstancesShape",
+         "calb-2023/industrial-bases/2023-12-31/total/calb/line-177"),
+        # Seres p12 (line 397): four board committees; the report names fewer of them
+        ("seres-2023", "CountMatchesInstancesShape",
+         "seres-2023/board-committees/2023-12-31/total/board/line-397"),
     }
 
 

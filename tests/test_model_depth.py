@@ -708,10 +708,115 @@ def test_seres_2023_energy_savings_are_projections_left_out_of_actuals(shipped):
     assert "12,125.15" not in {r["value"] for r in actual}
     projected = [r for r in shipped.query("indicator-actuals", indicator="energy-saved", year="2023",
                                           include="projected") if r["company"] == "Seres"]
-    assert ("12,125.15", "projected", 8) in {(r["value"], r["basis"], r["page"]) for r in projected}
+    assert ("12,125.15", "projected", "8") in {(r["value"], r["basis"], r["pages"]) for r in projected}
 
 
 def test_the_shipped_composition_counts_agree_with_the_people(shipped_validation):
     for report in ("calb-2023", "seres-2023"):
         assert [f.message for f in shipped_validation[report].findings
                 if "CompositionMatchesPeople" in f.shape] == []
+
+
+# ------------------------------------------------------------------ counts, crosswalk breadth, external ids
+
+def test_printed_counts_that_the_recorded_things_contradict_are_warnings_naming_them(shipped_validation):
+    found = {(r, f.focus.rsplit("/obs/", 1)[-1]): f for r in ("calb-2023", "seres-2023")
+             for f in shipped_validation[r].findings if f.shape.endswith("CountMatchesInstancesShape")}
+    assert set(found) == {
+        ("calb-2023", "calb-2023/industrial-bases/2023-12-31/total/calb/line-177"),
+        ("seres-2023", "seres-2023/board-committees/2023-12-31/total/board/line-397")}
+    # CALB p10 (line 177): nine industrial bases, named; the report also names an Emei Base
+    # (p28, line 530) that is not among the nine: ten production bases are recorded
+    calb = found[("calb-2023", "calb-2023/industrial-bases/2023-12-31/total/calb/line-177")]
+    assert calb.severity == "Warning"
+    assert "printed as 9 on page 10" in calb.message and "records 10 production base" in calb.message
+    assert "Emei Base" in calb.message
+    # Seres p12 (line 397): the ESG Committee was added to the four special committees of the
+    # board; the only other one the report names is the Nominating Committee (line 404)
+    seres = found[("seres-2023", "seres-2023/board-committees/2023-12-31/total/board/line-397")]
+    assert "printed as 4 on page 12" in seres.message and "records 2 committee" in seres.message
+    # CALB p10 (line 177): five R&D centres, and the five recorded agree: no finding
+    assert not any("rnd-centres" in focus for _, focus in found)
+
+
+def test_count_indicators_say_which_class_they_count(context):
+    for code, cls, through in (("industrial-bases", ESGKG.ProductionBase, ORG.siteOf),
+                               ("rnd-centres", ESGKG.RnDCentre, ORG.siteOf),
+                               ("board-committees", ESGKG.Committee, ORG.reportsTo)):
+        ind = ids.concept("indicator", code)
+        assert (ind, ESGKG.countsInstancesOf, cls) in context
+        assert (ind, ESGKG.countedThrough, through) in context
+
+
+def test_gri_disclosures_are_part_of_their_standard_in_its_edition(context):
+    part = ids.concept("gri", "303-3")
+    [whole] = context.objects(part, DCTERMS.isPartOf)
+    assert whole == ids.concept("gri", "GRI-303")
+    # GRI 303-3 "Water withdrawal" is a disclosure of GRI 303: Water and Effluents 2018
+    assert context.value(whole, ESGKG.editionYear) == Literal("2018", datatype=XSD.gYear)
+    assert (whole, DCTERMS.isPartOf, ids.concept("framework", "gri")) in context
+
+
+def test_gri_and_hkex_items_of_different_breadth_are_broad_or_narrow_matches(context):
+    gri, hkex = (lambda c: ids.concept("gri", c)), (lambda c: ids.concept("hkex", c))
+    # HKEX A1.2 asks for scope 1 and scope 2 emissions and intensity; GRI 305-1 for scope 1 only
+    assert (gri("305-1"), SKOS.broadMatch, hkex("A1.2")) in context
+    assert (hkex("A1.2"), SKOS.narrowMatch, gri("305-1")) in context
+    assert (gri("305-1"), SKOS.closeMatch, hkex("A1.2")) not in context
+    # GRI 401-1 asks for new hires and turnover; HKEX B1.2 for turnover only
+    assert (gri("401-1"), SKOS.narrowMatch, hkex("B1.2")) in context
+    # GRI 301-1 covers all materials; HKEX A2.5 packaging material only
+    assert (gri("301-1"), SKOS.narrowMatch, hkex("A2.5")) in context
+    # same breadth stays a close match: 2-7 Employees / B1.1 Total workforce
+    assert (gri("2-7"), SKOS.closeMatch, hkex("B1.1")) in context
+
+
+def test_a_gri_row_mapping_one_hkex_item_two_ways_is_refused(project_copy):
+    from esgkg.errors import InputError
+    from esgkg.sources.vocab import load_vocabularies
+
+    path = project_copy.vocab_dir / "gri.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Direct (Scope 1) GHG emissions,,A1.2,",
+                                 "Direct (Scope 1) GHG emissions,A1.2,A1.2,"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"gri\.csv:\d+: HKEX A1.2 is in both close_match and broad_match"):
+        load_vocabularies(project_copy.vocab_dir)
+
+
+def test_external_identifiers_are_a_graph_of_their_own_with_source_and_date(shipped, built_store):
+    rows = {(r["organization"], r["value"]): r for r in shipped.query("external-identifiers")}
+    # https://pandaily.com/calb-becomes-first-battery-manufacturer-listed-in-hong-kong: listed on
+    # the HKEX Main Board under "3931"; CALB's report prints no code (p2, line 39)
+    calb = rows[("CALB Group Co., Ltd.", "3931")]
+    assert (calb["scheme"], calb["issuer"], str(calb["retrieved"])) == (
+        "stock-code", "The Stock Exchange of Hong Kong Limited", "2026-12-01")
+    assert calb["source"] == "https://pandaily.com/calb-becomes-first-battery-manufacturer-listed-in-hong-kong"
+    assert calb["printedInReport"] == ""
+    # https://stockanalysis.com/quote/sha/601127/statistics: SHA:601127; Seres p3 (line 137) prints it
+    seres = rows[("Seres Group Co., Ltd.", "601127")]
+    assert (seres["issuer"], seres["printedInReport"]) == ("Shanghai Stock Exchange", "601127")
+    # nothing of it is in a report graph
+    _, leaked = built_store.select("SELECT ?r WHERE { GRAPH ?g { ?r a esgkg:ExternalIdentifier } "
+                                   "FILTER(?g != <https://w3id.org/esgkg/graph/external>) }")
+    assert leaked == []
+
+
+@pytest.mark.parametrize(("row", "words"), [
+    ("calb,stock-code,3931,,https://example.org/p,2026-01-01,", "needs its exchange"),
+    ("calb,lei,ABC,,https://example.org/p,2026-01-01,", "is not of the form 20 characters"),
+    ("calb,stock-code,3931,hkex,,2026-01-01,", "`source` is empty"),
+    ("calb,stock-code,3931,hkex,ftp://example.org/p,2026-01-01,", "not an http(s) IRI"),
+    ("calb,stock-code,3931,hkex,https://example.org/p,2026-13-01,", "not a calendar date"),
+    ("calb,stock-code,3931,hkex,https://example.org/p,2099-01-01,", "after today"),
+    ("nobody,stock-code,3931,hkex,https://example.org/p,2026-01-01,",
+     "not an organisation key of any report"),
+    ("calb,ticker,3931,hkex,https://example.org/p,2026-01-01,", "scheme 'ticker' is not one of"),
+])
+def test_a_bad_external_identifier_row_is_refused_with_file_and_line(project_copy, row, words):
+    from esgkg.errors import InputError
+
+    path = project_copy.data_dir / "_external" / "identifiers.csv"
+    path.write_text(path.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        compile_dataset(project_copy)
+    assert "identifiers.csv:4: " in str(caught.value) and words in str(caught.value)

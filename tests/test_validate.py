@@ -81,3 +81,32 @@ def test_findings_name_the_figure_the_period_and_the_page(shapes, context):
     assert finding.pages == [2]
     assert "fx-headcount 2023" in finding.message
     assert "30" in finding.message and "31" in finding.message and "page 1" in finding.message
+
+
+VALID_VARIANTS = sorted((FIXTURES / "valid-variants").glob("*.ttl"))
+
+
+@pytest.mark.parametrize("path", VALID_VARIANTS, ids=[p.stem for p in VALID_VARIANTS])
+def test_each_valid_variant_raises_nothing(path, shapes, context):
+    """tests/fixtures/valid-variants/*.ttl: the valid graph plus cases a shape must let pass."""
+    data, expected = _fixture(path)
+    assert not expected
+    result = validate_graph("fx-2023", data, context, shapes)
+    assert [(f.shape, f.focus, f.message) for f in result.findings] == []
+
+
+def test_a_count_that_disagrees_names_the_figure_the_period_the_page_and_the_things(shapes, context):
+    data, _ = _fixture(FIXTURES / "invalid" / "count-not-the-things-recorded.ttl")
+    [finding] = validate_graph("fx-2023", data, context, shapes).findings
+    assert finding.severity == "Warning"
+    assert finding.pages == [2]
+    assert "fx-bases of FX Ltd. 2023 is printed as 2 on page 2" in finding.message
+    assert "records 1 production base: North Base" in finding.message
+
+
+def test_the_count_shapes_name_no_company_figure_or_page(project):
+    """shapes/counts.ttl is general: what it counts comes from the indicators, not the shape."""
+    text = (project.shapes_dir / "counts.ttl").read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for word in ("calb", "seres", "/id/", "industrial-bases", "board-committees", "ProductionBase"):
+        assert word not in body

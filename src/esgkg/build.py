@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from . import ids
 from .errors import InputError
+from .namespaces import ORG
 from .project import Project
+from .sources.external import EXTERNAL_GRAPH, IDENTIFIERS_FILE, compile_identifiers
 from .sources.files import read_turtle
 from .sources.report import NQuadsSink, breakdown_dimensions, compile_report
 from .sources.vocab import Vocabularies, load_vocabularies
@@ -70,7 +73,22 @@ def compile_dataset(project: Project, progress: Progress | None = None) -> dict[
         dataset[ids.report_graph(folder.name)], used = compile_report(folder, vocab, dimensions)
         periods += used
     dataset[ids.PERIODS_GRAPH] = periods
+    add_external(project, dataset, progress)
     return dataset
+
+
+def add_external(project: Project, dataset: dict[URIRef, Graph], progress: Progress | None = None) -> None:
+    """The identifiers read from outside the reports (``data/_external/identifiers.csv``, where
+    present) into their own graph, ``graph/external``: never into a report's graph. Their
+    organisations must be organisations of the reports, so that they join."""
+    path = project.data_dir / IDENTIFIERS_FILE
+    if not path.is_file():
+        return
+    (progress or (lambda _msg: None))(f"external identifiers data/{IDENTIFIERS_FILE}")
+    prefix = str(ids.organization("x"))[:-1]
+    known = {str(s)[len(prefix):] for iri, g in dataset.items() if "/graph/report/" in str(iri)
+             for s in g.subjects(RDF.type, ORG.FormalOrganization) if str(s).startswith(prefix)}
+    dataset[EXTERNAL_GRAPH] = compile_identifiers(path, known)
 
 
 def build(project: Project, store_path: Path | None = None,
@@ -100,6 +118,7 @@ def build(project: Project, store_path: Path | None = None,
             counts[str(graph)] = sink.count
             periods += used
         dataset[ids.PERIODS_GRAPH] = periods
+        add_external(project, dataset, progress)
         path = write_dataset(store_path, dataset,
                              lambda g, n: say(f"loaded {n:,} triples into <{g}>"),
                              nquads=streamed, **store_options)

@@ -3,6 +3,14 @@
 Hygiene queries live in ``ontology/qc/*.rq``; each returns a ``?message`` row per problem and
 must return nothing. They run over the compiled dataset in an in-memory Oxigraph store. Terms
 that ``shapes/`` and ``queries/`` use are checked against the ontology by reading their text.
+
+The reasoner checks the ontology alone, then the ontology with the data (every graph but the
+ontology: vocabularies, reports, periods, external identifiers). HermiT accepts only the
+datatypes of the OWL 2 datatype map, and the data keeps standard ``xsd:gYear`` and ``xsd:date``
+values, which that map lacks; so the reasoner gets a copy of the data without the triples whose
+literal has such a datatype (``reasoner_copy``). Nothing it could check is lost: the ontology
+declares no range or restriction over those datatypes (a year is never an OWL range), so they
+can neither cause nor reveal a clash. The data in the store is not changed.
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from . import ids
 from .errors import EsgkgError
@@ -131,3 +139,70 @@ def reason(ontology_path: Path, extra: Graph | None = None) -> ReasonerResult:
         nothing = str(OWL.Nothing)  # always "unsatisfiable"; not a finding
         unsat = sorted(c.iri for c in world.inconsistent_classes() if c.iri != nothing)
         return ReasonerResult(True, unsat)
+
+
+# The datatypes of the OWL 2 datatype map (OWL 2 Structural Specification, section 4), which
+# HermiT implements; rdf:langString and untyped literals are plain strings to it.
+_XSD_IN_OWL2 = ("decimal integer nonNegativeInteger nonPositiveInteger positiveInteger negativeInteger "
+                "long int short byte unsignedLong unsignedInt unsignedShort unsignedByte double float "
+                "string normalizedString token language Name NCName NMTOKEN boolean hexBinary "
+                "base64Binary anyURI dateTime dateTimeStamp").split()
+OWL2_DATATYPES = frozenset({*(XSD[n] for n in _XSD_IN_OWL2), RDF.PlainLiteral, RDF.XMLLiteral,
+                            RDF.langString, RDFS.Literal, OWL.real, OWL.rational})
+
+
+@dataclass
+class ReasonerCopy:
+    """The data as the reasoner gets it, and what was left out of it (datatype -> triples)."""
+
+    graph: Graph
+    left_out: dict[str, int]
+
+
+def reasoner_copy(dataset: Mapping[URIRef, Graph]) -> ReasonerCopy:
+    """Every graph of ``dataset`` but the ontology, merged, without the triples whose literal has
+    a datatype outside the OWL 2 datatype map (xsd:gYear, xsd:date ...)."""
+    data = Graph()
+    left_out: dict[str, int] = {}
+    for iri, graph in dataset.items():
+        if iri == ids.ONTOLOGY_GRAPH:
+            continue
+        for s, p, o in graph:
+            if isinstance(o, Literal) and o.datatype is not None and o.datatype not in OWL2_DATATYPES:
+                key = str(o.datatype)
+                left_out[key] = left_out.get(key, 0) + 1
+                continue
+            data.add((s, p, o))
+    return ReasonerCopy(data, left_out)
+
+
+def reason_over_data(project: Project,
+                     dataset: Mapping[URIRef, Graph]) -> tuple[ReasonerResult, ReasonerCopy]:
+    """HermiT over the ontology and a reasoner copy of the data (see ``reasoner_copy``)."""
+    copy = reasoner_copy(dataset)
+    result = reason(project.ontology, copy.graph)
+    if not result.consistent:
+        clashes = disjointness_clashes(project.ontology, copy.graph)
+        if clashes:
+            result.message += "; individuals typed with disjoint classes: " + "; ".join(clashes[:10])
+    return result, copy
+
+
+def disjointness_clashes(ontology_path: Path, data: Graph) -> list[str]:
+    """Individuals whose asserted types (with their superclasses) include two disjoint classes: a
+    plain SPARQL explanation of the commonest inconsistency HermiT finds, which names none."""
+    ontology = Graph().parse(ontology_path, format="turtle")
+    store = ox.Store()
+    for graph, name in ((ontology, "urn:x-esgkg:ontology"), (data, "urn:x-esgkg:data")):
+        store.load(input=graph.serialize(format="nt", encoding="utf-8"),
+                   format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+    query = """
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX owl: <http://www.w3.org/2002/07/owl#>
+        SELECT DISTINCT ?x ?a ?b WHERE {
+          GRAPH <urn:x-esgkg:ontology> { ?a owl:disjointWith ?b }
+          GRAPH <urn:x-esgkg:data> { ?x a ?ta , ?tb }
+          GRAPH <urn:x-esgkg:ontology> { ?ta rdfs:subClassOf* ?a . ?tb rdfs:subClassOf* ?b }
+        } ORDER BY ?x ?a ?b"""
+    return [f"<{row['x'].value}> is a <{row['a'].value}> and a <{row['b'].value}>"
+            for row in store.query(query)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from .. import ids
 from ..errors import InputError
@@ -134,21 +134,32 @@ def _hkex(path: Path, vocab: Vocabularies, g: Graph) -> None:
 
 
 def _gri(path: Path, vocab: Vocabularies, g: Graph) -> None:
+    """GRI disclosures, each ``dcterms:isPartOf`` the standard (in its edition) it belongs to, with
+    its HKEX mappings: ``close_match`` (skos:closeMatch), ``broad_match`` (the HKEX item is broader:
+    skos:broadMatch, and skos:narrowMatch back) and ``narrow_match`` (the HKEX item is narrower)."""
     w = _SchemeWriter(g, vocab, "gri", "GRI Standards disclosures")
     rows = list(read_csv(path, ["code", "standard", "label", "close_match"]))
     standards = {r["code"] for _, r in rows if r["code"].startswith("GRI-")}
+    editions = _gri_editions(path, rows)
     for line, row in rows:
-        code = row["code"]
+        code, where = row["code"], f"{path}:{line}"
         parent = f"GRI-{code.split('-')[0]}" if not code.startswith("GRI-") else ""
-        iri = w.concept(code, row["label"], f"{path}:{line}",
+        iri = w.concept(code, row["label"], where,
                         broader=parent if parent in standards else "")
         if row["standard"]:
             g.add((iri, SKOS.scopeNote, Literal(row["standard"], lang="en")))
             edition = re.search(r"\b((?:19|20)[0-9]{2})$", row["standard"])
             if edition:  # 303-3 of GRI 303: 2018 is not 303-3 of GRI 303: 2016
                 g.add((iri, ESGKG.editionYear, Literal(edition.group(1), datatype=XSD.gYear)))
-        for match in _split(row["close_match"]):
-            g.add((iri, SKOS.closeMatch, ids.concept("hkex", match)))
+            whole = editions.get(row["standard"])
+            if whole is None:
+                raise InputError(f"{where}: standard {row['standard']!r} is not the standard of any "
+                                 "GRI-<number> row (its edition must be a row of its own)")
+            if whole != code:
+                g.add((iri, DCTERMS.isPartOf, ids.concept("gri", whole)))
+            else:
+                g.add((iri, DCTERMS.isPartOf, ids.concept("framework", "gri")))
+        _gri_matches(g, vocab, iri, row, where)
 
 
 def _simple(scheme: str, title: str) -> Callable[[Path, Vocabularies, Graph], None]:
@@ -176,6 +187,22 @@ def _standards(path: Path, vocab: Vocabularies, g: Graph) -> None:
             g.add((iri, ESGKG.kind, vocab.require("standard-kind", row["kind"], where)))
 
 
+def _alt_labels(text: str, label: str, where: str) -> list[str]:
+    """The ``|``-separated alternative labels of a concept (``skos:altLabel``): none empty, none
+    repeated, none the concept's own label (SKOS: preferred and alternative labels are disjoint)."""
+    if not text.strip():
+        return []
+    alts = [a.strip() for a in text.split("|")]
+    seen: set[str] = {label.casefold()}
+    for alt in alts:
+        if not alt:
+            raise InputError(f"{where}: alt_labels {text!r} has an empty label (labels are separated by |)")
+        if alt.casefold() in seen:
+            raise InputError(f"{where}: alternative label {alt!r} is the concept's label or is repeated")
+        seen.add(alt.casefold())
+    return alts
+
+
 def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
     w = _SchemeWriter(g, vocab, "indicator", "esgkg indicators")
     cols = ["code", "label", "definition", "quantity_kind", "kind", "hkex", "gri"]
@@ -191,6 +218,8 @@ def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
             g.add((iri, ESGKG.hkexKpi, vocab.require("hkex", code, where)))
         for code in _split(row["gri"]):
             g.add((iri, ESGKG.griDisclosure, vocab.require("gri", code, where)))
+        for alt in _alt_labels(row.get("alt_labels", ""), row["label"], where):
+            g.add((iri, SKOS.altLabel, Literal(alt, lang="en")))
         for code in _split(row.get("sum_of", "")):
             g.add((iri, ESGKG.sumOf, ids.concept("indicator", code)))
         for code in _split(row.get("counts_holders_of", "")):  # a count of the holders of these posts
@@ -281,3 +310,34 @@ def _scheme_of(g: Graph) -> str:
     schemes = [str(s).rsplit("/", 1)[-1] for s in g.subjects(RDF.type, SKOS.ConceptScheme)]
     return schemes[0] if len(schemes) == 1 else ""
 
+
+def _gri_editions(path: Path, rows: list[tuple[int, dict[str, str]]]) -> dict[str, str]:
+    """The code of the GRI-<number> row of each standard-in-its-edition (``standard`` column)."""
+    editions: dict[str, str] = {}
+    for line, row in rows:
+        if row["code"].startswith("GRI-"):
+            if row["standard"] in editions:
+                raise InputError(f"{path}:{line}: standard {row['standard']!r} has two rows "
+                                 f"({editions[row['standard']]} and {row['code']})")
+            editions[row["standard"]] = row["code"]
+    return editions
+
+
+_GRI_MATCH_COLUMNS = (("close_match", SKOS.closeMatch, None),
+                      ("broad_match", SKOS.broadMatch, SKOS.narrowMatch),
+                      ("narrow_match", SKOS.narrowMatch, SKOS.broadMatch))
+
+
+def _gri_matches(g: Graph, vocab: Vocabularies, iri: URIRef, row: dict[str, str], where: str) -> None:
+    """A GRI disclosure's mappings to HKEX items; an HKEX item in two columns of one row is refused
+    (a pair is close, or one is broader: not both)."""
+    seen: dict[str, str] = {}
+    for column, prop, inverse in _GRI_MATCH_COLUMNS:
+        for code in _split(row.get(column, "")):
+            if code in seen:
+                raise InputError(f"{where}: HKEX {code} is in both {seen[code]} and {column}")
+            seen[code] = column
+            hkex = vocab.require("hkex", code, where)
+            g.add((iri, prop, hkex))
+            if inverse is not None:
+                g.add((hkex, inverse, iri))
