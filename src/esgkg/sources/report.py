@@ -109,7 +109,7 @@ def _shape_problem(field: str, value: Any) -> str | None:
 # are true / false (a boolean elsewhere is YAML reading a word such as `NO` or `true` as a boolean).
 _LIST_FIELDS = {"pages", "lines", "short_names", "former_names", "languages", "urls", "frameworks",
                 "channels", "topics", "partners", "horizon", "includes", "governs", "based_on", "covers",
-                "tcfd_pillars"}
+                "tcfd_pillars", "reaches", "sites"}
 _BOOL_FIELDS = {"omitted", "in_index", "adjacent_to_protected_area", "cumulative"}
 
 
@@ -875,8 +875,13 @@ class ReportCompiler:
                     issuer = self.ref(item["issuer"], where, ["organization"])
                     if issuer is not None:
                         g.add((node, SCHEMA.issuedBy, issuer))
-                self.literal(node, SCHEMA.validFrom, item.get("valid_from"), XSD.date)
-                self.literal(node, SCHEMA.expires, item.get("expires"), XSD.date)
+                # issue 13: a year as printed (`2023`) is an xsd:gYear, a full date an xsd:date
+                for field, prop in (("obtained", ESGKG.obtained), ("valid_from", SCHEMA.validFrom),
+                                    ("expires", SCHEMA.expires)):
+                    if item.get(field) is not None:
+                        when = self.when(item[field], where, field)
+                        if when is not None:
+                            g.add((node, prop, when))
                 printed = item.get("standard_as_printed") or item.get("standard")
                 self.label(node, f"{printed} ({item.get('status')}) of {item.get('holder')}")
                 self.provenance(node, item, where)
@@ -1070,6 +1075,11 @@ class ReportCompiler:
                 self.label(node, item.get("name"))
                 if self.issuer is not None:
                     self.g.add((node, ESGKG.runBy, self.issuer))
+                # issue 13: the supplier populations (tiers) the programme reaches
+                for key in self.codes(item.get("reaches")):
+                    population = self.ref(key, where, [SUPPLIER_POPULATION])
+                    if population is not None:
+                        self.g.add((node, ESGKG.reaches, population))
                 self.based_on(node, item, where)
                 self.literal(node, DCTERMS.description, item.get("description"))
                 self.provenance(node, item, where)
@@ -1110,8 +1120,9 @@ class ReportCompiler:
                 for name in partners if isinstance(partners, list) else [partners]:
                     self.literal(node, ESGKG.partnerName, name)
                 self.literal(node, ESGKG.year, item.get("year"), XSD.gYear)
-                if item.get("site"):
-                    site = self.ref(item["site"], where, ["site"])
+                # issue 13: `site:` one site, `sites:` a list where the report names several
+                for key in self.codes(item.get("site")) + self.codes(item.get("sites")):
+                    site = self.ref(key, where, ["site"])
                     if site is not None:
                         g.add((node, ESGKG.atSite, site))
                 self.based_on(node, item, where)
