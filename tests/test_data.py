@@ -30,7 +30,8 @@ def test_every_observation_and_entity_has_a_page(built_store):
 def test_validation_finds_the_reports_real_contradictions_and_nothing_else(shipped_validation):
     results = shipped_validation
     assert all(r.count("Violation") == 0 for r in results.values())
-    warnings = {(r.report, f.shape.rsplit("#", 1)[-1], f.focus.rsplit("/obs/", 1)[-1])
+    warnings = {(r.report, f.shape.rsplit("#", 1)[-1],
+                 f.focus.removeprefix("https://w3id.org/esgkg/id/").removeprefix("obs/"))
                 for r in results.values() for f in r.findings if f.severity == "Warning"}
     assert warnings == {
         # CALB p82 (lines 1559-1561): 134,957.01 + 450,935.34 != 585,910.35
@@ -69,6 +70,37 @@ def test_validation_finds_the_reports_real_contradictions_and_nothing_else(shipp
         # Seres p12 (line 397): four board committees; the report names fewer of them
         ("seres-2023", "CountMatchesInstancesShape",
          "seres-2023/board-committees/2023-12-31/total/board/line-397"),
+        # --- issue 15 ---
+        # CALB p48 (line 873): energy use "19% lower", but the table beside it (lines 880-883) gives
+        # 1,312,744.43 MWh for two bases in 2022 and 2,765,280.07 MWh for five in 2023
+        ("calb-2023", "ChangeMixesBoundariesShape", "change/calb-2023/energy-consumption-2023"),
+        # CALB p60 (line 1086): women "4% more" than the year before; the annex (p83) gives 23.65%
+        # and 25.51%: 1.86 points, 7.9% relative
+        ("calb-2023", "PrintedChangeMatchesFiguresShape", "change/calb-2023/female-share-2023"),
+        # Seres p40 (line 1562): carbon intensity "26.34% lower"; p54 (line 2228) gives 0.057 and
+        # 0.052 t per RMB10,000, 8.8% lower
+        ("seres-2023", "PrintedChangeMatchesFiguresShape", "change/seres-2023/ghg-intensity-2023"),
+        # CALB p68 (line 1277): the special EHS trainings, 300,000 person-times, exceed all
+        # training in the annex, 68,109 person-times (p84, line 1623)
+        ("calb-2023", "PartExceedsWholeShape",
+         "calb-2023/training-participations/2023/category-ehs-special/calb/line-1277"),
+        # CALB p85 (line 1653): safety spending in "RMB100,0000"; p87 (line 1701): a frequency in
+        # "Year/times"
+        *{("calb-2023", "UnitPrintedReadablyShape", f"calb-2023/{i}/{y}/total/calb/line-{n}")
+          for y in ("2022", "2023")
+          for i, n in (("safety-expenditure", 1653), ("supplier-infosec-due-diligence-frequency", 1701))},
+        # Seres p17 (line 611): ISO/IEC 27701 printed as "ISO 277001"
+        ("seres-2023", "StandardPrintedAsItsNotationShape",
+         "certification/seres-2023/seres-iso-iec-27701-certified"),
+        # Seres p7 (lines 275-276): "Corporate Governance" and "Compliance and Risk Management" are
+        # material issues 11-12 (medium) and again 17-18 (low)
+        ("seres-2023", "DuplicateNameInListShape", "material-issue/seres-2023/mi-corporate-governance-low"),
+        ("seres-2023", "DuplicateNameInListShape",
+         "material-issue/seres-2023/mi-compliance-risk-management-low"),
+        # Seres p67 (line 2845): the GRI index says it covers 2023-01-01 to 2024-12-31
+        ("seres-2023", "IndexPeriodIsReportPeriodShape", "index-period/seres-2023/gri"),
+        # Seres p68 (line 2919): the GRI index row 404-2 gives no page
+        ("seres-2023", "IndexRowHasPagesShape", "index-entry/seres-2023/gri-404-2"),
     }
 
 
@@ -94,3 +126,49 @@ def test_seres_intensities_are_checked_against_revenue_and_totals(built_store, c
     assert [f.focus for f in found] == [str(obs)]
     # 184,969.15 t over RMB 35.842 billion = 0.051607 t per RMB10,000
     assert "ghg-total (184969.15, page 54) over revenue (35.842, page 3) gives 0.051607" in found[0].message
+
+
+
+_PAGES = re.compile(r"\bpp?\.?\s*(\d+)(?:\s*-\s*(\d+))?((?:\s*(?:,|and)\s*\d+)*)")
+
+
+def _pages(text: str) -> set[int]:
+    """Pages an item of data/README.md cites: p45, p. 85, pp. 82-87, pp. 2, 5 and 16."""
+    pages: set[int] = set()
+    for first, last, more in _PAGES.findall(text):
+        pages.update(range(int(first), int(last or first) + 1))
+        pages.update(int(n) for n in re.findall(r"\d+", more))
+    return pages
+
+
+def _bracketed_items(readme: str) -> list[tuple[str, set[str], set[int], str]]:
+    """(report key, shapes in brackets, pages cited, text) of each item of data/README.md's list
+    of the reports' contradictions that names a shape."""
+    section = readme.split("## Contradictions and gaps found in the reports", 1)[1].split("\n## ", 1)[0]
+    items, report, text = [], "", ""
+    for line in [*section.splitlines(), "- "]:
+        heading = re.match(r"^(CALB|Seres) 2023:$", line)
+        if heading or line.startswith("- ") or not line.strip():
+            shapes = {s.strip() for group in re.findall(r"\[([A-Za-z, ]+Shape)\]", text)
+                      for s in group.split(",")}
+            if shapes:
+                items.append((report, shapes, _pages(text), " ".join(text.split())))
+            text = line[2:] if line.startswith("- ") else ""
+            if heading:
+                report = f"{heading.group(1).lower()}-2023"
+        else:
+            text += " " + line.strip()
+    return items
+
+
+def test_every_shape_the_data_readme_names_reports_that_item(shipped_validation, project):
+    """Each item of data/README.md's list of the reports' contradictions names in brackets the
+    shape that finds it: that shape must report it on that report, on a page the item cites."""
+    items = _bracketed_items((project.data_dir / "README.md").read_text(encoding="utf-8"))
+    assert {report for report, *_ in items} == {"calb-2023", "seres-2023"}
+    for report, shapes, pages, text in items:
+        for shape in shapes:
+            found = [f for f in shipped_validation[report].findings if f.shape.rsplit("#", 1)[-1] == shape]
+            assert found, f"{report}: {shape} is named in data/README.md but silent: {text[:80]}"
+            seen = {p for f in found for p in (*f.pages, *map(int, re.findall(r"page (\d+)", f.message)))}
+            assert not pages or seen & pages, f"{report}: {shape} on pages {sorted(seen)}, not {text[:80]}"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .errors import InputError
 
-COLUMNS = ["printed", "qudt_unit", "ucum", "scale", "quantity_kind", "multiplier", "note", "per", "code"]
+COLUMNS = ["printed", "qudt_unit", "ucum", "scale", "quantity_kind", "multiplier", "note", "per", "code",
+           "status"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class PrintedUnit:
     per: str | None = None  # for a ratio unit: the indicator of its denominator (e.g. revenue)
     code: str = ""  # the concept's code (its IRI: vocab/unit/<code>); the printed string's slug if empty
     line: int = 0  # its line in units.csv
+    status: str = "ok"  # unit-status code (codelists.csv): ok, misprint or unreadable
 
 
 class UnknownUnit(InputError):
@@ -120,6 +122,7 @@ def load_unit_table(path: Path) -> UnitTable:
                 per=row.get("per") or None,
                 code=row.get("code", ""),
                 line=lineno,
+                status=row.get("status") or "ok",
             )
         )
     return UnitTable(units)

@@ -262,6 +262,8 @@ def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
             g.add((iri, ESGKG.ucumCode, Literal(u.ucum)))
         if u.note:
             g.add((iri, SKOS.note, Literal(u.note, lang="en")))
+        # issue 15: whether the printed string can be read as a unit (ok, misprint, unreadable)
+        g.add((iri, ESGKG.unitStatus, vocab.require("unit-status", u.status, where)))
         if u.qudt_unit:
             qudt_unit = UNIT[u.qudt_unit]
             g.add((iri, ESGKG.qudtUnit, qudt_unit))

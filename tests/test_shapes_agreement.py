@@ -1,0 +1,39 @@
+"""Issue 15, part D (shapes/agreement.ttl): a part printed larger than its whole, as found on the
+shipped reports. Expected values are the reports' (page and line of
+../shared/reports/<report>.txt beside each)."""
+
+from __future__ import annotations
+
+ID = "https://w3id.org/esgkg/id/"
+
+
+def _findings(shipped_validation, shape: str) -> set[tuple[str, str, str]]:
+    return {
+        (report, f.focus.removeprefix(ID + "obs/"), f.severity)
+        for report, result in shipped_validation.items()
+        for f in result.findings
+        if f.shape.rsplit("#", 1)[-1] == shape
+    }
+
+
+def test_part_larger_than_its_whole(shipped_validation):
+    # CALB p68, line 1277: the special EHS trainings add up to 300,000 person-times, more than
+    # all training in the year, 68,109 person-times (annex p84, line 1623; also p62, line 1126).
+    # The infographic's 30 thousand (p68, line 1297) fits; the "more than 20,000" contractor
+    # trainings (line 1281) are not exact and are not compared.
+    assert _findings(shipped_validation, "PartExceedsWholeShape") == {
+        ("calb-2023", "calb-2023/training-participations/2023/category-ehs-special/calb/line-1277",
+         "Warning"),
+    }
+    [f] = [f for f in shipped_validation["calb-2023"].findings
+           if f.shape.endswith("#PartExceedsWholeShape")]
+    assert "300000" in f.message and "68109" in f.message
+    assert "page 68" in f.message and "page 84" in f.message
+    assert "2023" in f.message and "ehs-special" in f.message
+
+
+def test_no_part_exceeds_its_whole_in_seres(shipped_validation):
+    # Seres p59, line 2438: 164,240.40 training hours; its parts (information security 130,300,
+    # p16 line 576; the three types of p60, lines 2453-2455) are each smaller
+    assert not [f for f in shipped_validation["seres-2023"].findings
+                if f.shape.endswith("#PartExceedsWholeShape")]

@@ -1,0 +1,67 @@
+"""Issue 15, part C (shapes/index.ttl): content-index defects and content a report announces but
+its text does not hold, as found on the shipped reports. Expected values are the reports' (page
+and line of ../shared/reports/<report>.txt beside each)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+ID = "https://w3id.org/esgkg/id/"
+
+
+def _findings(shipped_validation, shape: str) -> set[tuple[str, str, str]]:
+    return {
+        (report, f.focus, f.severity)
+        for report, result in shipped_validation.items()
+        for f in result.findings
+        if f.shape.rsplit("#", 1)[-1] == shape
+    }
+
+
+def test_index_period_differs_from_report_period(shipped_validation):
+    # Seres p67, line 2845: the GRI index says January 1, 2023 to December 31, 2024;
+    # the report's period is January 1 to December 31, 2023 (p1, line 85)
+    assert _findings(shipped_validation, "IndexPeriodIsReportPeriodShape") == {
+        ("seres-2023", ID + "index-period/seres-2023/gri", "Warning"),
+    }
+    [f] = [f for f in shipped_validation["seres-2023"].findings
+           if f.shape.endswith("IndexPeriodIsReportPeriodShape")]
+    assert "2024-12-31" in f.message and "2023-12-31" in f.message and "67" in f.message
+
+
+def test_index_row_without_page(shipped_validation):
+    # Seres GRI index (pp. 67-68), line 2919: the 404-2 row has no page cell
+    assert _findings(shipped_validation, "IndexRowHasPagesShape") == {
+        ("seres-2023", ID + "index-entry/seres-2023/gri-404-2", "Warning"),
+    }
+    [f] = [f for f in shipped_validation["seres-2023"].findings
+           if f.shape.endswith("IndexRowHasPagesShape")]
+    assert "404-2" in f.message
+
+
+def test_every_announced_gap_gives_one_info(shipped_validation, built_store):
+    _, rows = built_store.select(
+        "SELECT ?gap WHERE { GRAPH ?g { ?gap a esgkg:AnnouncedContentGap } }"
+    )
+    gaps = {r["gap"].value for r in rows}
+    fired = Counter(
+        f.focus for result in shipped_validation.values() for f in result.findings
+        if f.shape.endswith("#AnnouncedContentMissingShape")
+    )
+    assert set(fired) == gaps
+    assert set(fired.values()) == {1}
+    assert {f.severity for result in shipped_validation.values() for f in result.findings
+            if f.shape.endswith("#AnnouncedContentMissingShape")} == {"Info"}
+    # data/README.md counts: CALB 12 gaps, Seres 36
+    per_report = Counter(focus.removeprefix(ID + "gap/").split("/")[0] for focus in fired)
+    assert per_report == {"calb-2023": 12, "seres-2023": 36}
+
+
+def test_announced_gap_message_names_what_and_pages(shipped_validation):
+    # CALB p48 (see data/README.md): the list of energy-saving measures is an image
+    msgs = [f.message for f in shipped_validation["calb-2023"].findings
+            if f.shape.endswith("#AnnouncedContentMissingShape")]
+    assert all(m.startswith("Not in the report's text (page ") for m in msgs)
+    assert any("(page 48)" in m and "energy" in m.lower() for m in msgs)
+    # CALB's statistical methods are announced on pages 2, 45 and 82 (data/README.md): each page named
+    assert any("(page " in m and all(n in m for n in ("2", "45", "82")) and "conversion" in m for m in msgs)
