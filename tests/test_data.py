@@ -101,6 +101,13 @@ def test_validation_finds_the_reports_real_contradictions_and_nothing_else(shipp
         ("seres-2023", "IndexPeriodIsReportPeriodShape", "index-period/seres-2023/gri"),
         # Seres p68 (line 2919): the GRI index row 404-2 gives no page
         ("seres-2023", "IndexRowHasPagesShape", "index-entry/seres-2023/gri-404-2"),
+        # CALB HKEX index (pp. 88-89): B2.1 printed with B1.2's description (line 1739), B6.3 with
+        # B6.2's (line 1760)
+        ("calb-2023", "IndexRowDescribesItsItemShape", "index-entry/calb-2023/hkex-b2-1"),
+        ("calb-2023", "IndexRowDescribesItsItemShape", "index-entry/calb-2023/hkex-b6-3"),
+        # CALB: no index row for the three mandatory disclosures (in the text on pp. 2, 5 and 16)
+        *{("calb-2023", "MandatoryItemHasIndexRowShape", f"index-entry/calb-2023/hkex-mdr-{item}")
+          for item in ("governance", "principles", "boundary")},
     }
 
 

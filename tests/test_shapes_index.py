@@ -65,3 +65,29 @@ def test_announced_gap_message_names_what_and_pages(shipped_validation):
     assert any("(page 48)" in m and "energy" in m.lower() for m in msgs)
     # CALB's statistical methods are announced on pages 2, 45 and 82 (data/README.md): each page named
     assert any("(page " in m and all(n in m for n in ("2", "45", "82")) and "conversion" in m for m in msgs)
+
+
+def test_index_rows_printing_another_items_description(shipped_validation):
+    # CALB HKEX index (pp. 88-89): B2.1 is printed with B1.2's words on employee turnover (line
+    # 1739, B1.2 itself on line 1734) and B6.3 with B6.2's words on complaints (lines 1759-1760)
+    assert _findings(shipped_validation, "IndexRowDescribesItsItemShape") == {
+        ("calb-2023", ID + "index-entry/calb-2023/hkex-b2-1", "Warning"),
+        ("calb-2023", ID + "index-entry/calb-2023/hkex-b6-3", "Warning"),
+    }
+    messages = {f.focus.rsplit("hkex-", 1)[-1]: f.message for f in shipped_validation["calb-2023"].findings
+                if f.shape.endswith("IndexRowDescribesItsItemShape")}
+    assert "of B1.2" in messages["b2-1"] and "turnover" in messages["b2-1"]
+    assert "of B6.2" in messages["b6-3"] and "complaints" in messages["b6-3"]
+
+
+def test_mandatory_items_without_an_index_row(shipped_validation):
+    # CALB's HKEX index (pp. 88-89) starts at A1; the mandatory disclosures are in the text: the
+    # board statement on p5 and the governance structure on p16, reporting principles and
+    # boundary on p2
+    assert _findings(shipped_validation, "MandatoryItemHasIndexRowShape") == {
+        ("calb-2023", ID + f"index-entry/calb-2023/hkex-mdr-{item}", "Warning")
+        for item in ("governance", "principles", "boundary")
+    }
+    [governance] = [f.message for f in shipped_validation["calb-2023"].findings
+                    if f.focus.endswith("hkex-mdr-governance") and "mandatory" in f.message]
+    assert "5" in governance and "16" in governance

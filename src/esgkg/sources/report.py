@@ -1175,8 +1175,14 @@ class ReportCompiler:
                 g.add((node, ESGKG.omitted, Literal(bool(item.get("omitted")))))
                 self.literal(node, ESGKG.omissionReason, item.get("reason"))
                 self.label(node, f"{framework.upper()} {code} in {self.key}")
+                # issue 15: the row prints the description of another item (the curator's reading)
+                if item.get("described_as") is not None:
+                    other = self.concept(framework, item["described_as"], where)
+                    if other is not None:
+                        g.add((node, ESGKG.printedDescriptionOf, other))
                 if item.get("in_index") is False:
                     # located by the curator: the report discloses it but its index omits it
+                    g.add((node, ESGKG.inIndex, Literal(False)))
                     self.provenance(node, item, where)
                 else:
                     item.read.update(("lines", "note"))  # read by provenance through the copy
