@@ -105,6 +105,9 @@ def test_validation_finds_the_reports_real_contradictions_and_nothing_else(shipp
         # B6.2's (line 1760)
         ("calb-2023", "IndexRowDescribesItsItemShape", "index-entry/calb-2023/hkex-b2-1"),
         ("calb-2023", "IndexRowDescribesItsItemShape", "index-entry/calb-2023/hkex-b6-3"),
+        # CALB p67 (line 1271): no work safety accident in 2023, while the annex counts 35 work
+        # injury accidents (p85, line 1651)
+        ("calb-2023", "WordsAgainstCountShape", "calb-2023/work-safety-accidents/2023/total/calb/line-1271"),
         # CALB: no index row for the three mandatory disclosures (in the text on pp. 2, 5 and 16)
         *{("calb-2023", "MandatoryItemHasIndexRowShape", f"index-entry/calb-2023/hkex-mdr-{item}")
           for item in ("governance", "principles", "boundary")},

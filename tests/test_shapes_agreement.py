@@ -37,3 +37,20 @@ def test_no_part_exceeds_its_whole_in_seres(shipped_validation):
     # p16 line 576; the three types of p60, lines 2453-2455) are each smaller
     assert not [f for f in shipped_validation["seres-2023"].findings
                 if f.shape.endswith("#PartExceedsWholeShape")]
+
+
+def test_shares_whose_base_is_unstated(shipped_validation):
+    # CALB annex p86 (lines 1661-1675): five supplier shares printed beside their counts, none
+    # saying what it is a share of; the supplier total on the same page (551 in 2022, 599 in
+    # 2023, line 1657) fits none of them (32 of 551 would be 5.8%, not 69%)
+    rows = {"suppliers-esg-assessed": 1662, "suppliers-onsite-audited": 1665,
+            "suppliers-code-of-conduct": 1671, "suppliers-esg-clauses": 1673,
+            "suppliers-mineral-due-diligence": 1675}
+    assert _findings(shipped_validation, "ShareBaseStatedShape") == {
+        ("calb-2023", f"calb-2023/{code}-share/{year}/total/calb/line-{line}", "Info")
+        for code, line in rows.items() for year in ("2022", "2023")
+    }
+    [f] = [f for f in shipped_validation["calb-2023"].findings
+           if f.focus.endswith("suppliers-esg-assessed-share/2022/total/calb/line-1662")]
+    # 32 suppliers at 69% (line 1661-1662): a base of 32 / 0.69 = 46.4
+    assert "69" in f.message and "32" in f.message and "about 46" in f.message and "page 86" in f.message

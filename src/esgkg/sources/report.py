@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -55,6 +56,9 @@ _NESTED_FIELDS = {
     "framework_use": {"framework", "edition", "mode", "pages"},
     "index_period": {"framework", "start", "end", "pages"},
 }
+# The words a `value` cell may hold for a figure the report states in words, not numerals ("there
+# was no accident"): each compiles to its number, the word kept as printed, esgkg:statedInWords true.
+VALUE_WORDS = {"no": Decimal(0), "none": Decimal(0), "zero": Decimal(0), "nil": Decimal(0)}
 # Optional observation columns after the required ones (a column of another name is refused).
 OPTIONAL_OBSERVATION_COLUMNS = ("qualifier", "basis")
 # Certification statuses that are not a certificate held: such an item is an esgkg:CertificationIntent.
@@ -1406,10 +1410,15 @@ class ReportCompiler:
             if value is not None:
                 dims.append((self.dimensions[dim], value))
         printed = row["value"]
+        in_words = printed in VALUE_WORDS  # a figure the report states in words ("no accident")
         try:
-            number = strict.number(printed)
+            number = VALUE_WORDS[printed] if in_words else strict.number(printed)
         except InputError as exc:
-            self.problem(where, f"value {exc}")
+            if printed[:1].isalpha():
+                self.problem(where, f"value {printed!r} is not a number as printed nor a word for a "
+                                    f"figure the format knows ({', '.join(VALUE_WORDS)})")
+            else:
+                self.problem(where, f"value {exc}")
         try:
             page = strict.page(row["page"], self.last_page, text=True)
         except InputError as exc:
@@ -1439,6 +1448,8 @@ class ReportCompiler:
             (node, ESGKG.value, Literal(str(number), datatype=XSD.decimal)),
             (node, ESGKG.valueAsPrinted, Literal(printed)),
         ]
+        if in_words:
+            t.append((node, ESGKG.statedInWords, Literal(True)))
         self.unit(node, row["unit"], where, t)
         if row["boundary"]:
             b = self.boundaries.get(row["boundary"])

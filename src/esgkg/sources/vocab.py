@@ -209,8 +209,19 @@ def _indicators(path: Path, vocab: Vocabularies, g: Graph) -> None:
     refs: list[tuple[str, str]] = []  # (where, indicator code) checked once all are read
     for line, row in read_csv(path, cols):
         where = f"{path}:{line}"
+        # broader: the indicator's family (skos:broader, checked once all are read); exact_match:
+        # another indicator measuring the same thing (skos:exactMatch, as written; the shapes read
+        # it both ways)
+        broader = _split(row.get("broader", ""))
         iri = w.concept(row["code"], row["label"], where, row["definition"],
-                        rdf_type=ESGKG.Indicator)
+                        broader=broader[0] if broader else "", rdf_type=ESGKG.Indicator)
+        for column, prop, codes in (("broader", SKOS.broader, broader),
+                                    ("exact_match", SKOS.exactMatch, _split(row.get("exact_match", "")))):
+            for code in codes:
+                if code == row["code"]:
+                    raise InputError(f"{where}: {column} names the indicator itself ({code!r})")
+                g.add((iri, prop, ids.concept("indicator", code)))
+                refs.append((f"{where}: {column}", code))
         if row["quantity_kind"]:
             g.add((iri, QUDT.hasQuantityKind, QUANTITYKIND[_local_name(row["quantity_kind"], path, line)]))
         g.add((iri, ESGKG.indicatorKind, vocab.require("indicator-kind", row["kind"], where)))
