@@ -89,6 +89,8 @@ def test_validation_finds_the_reports_real_contradictions_and_nothing_else(shipp
         *{("calb-2023", "UnitPrintedReadablyShape", f"calb-2023/{i}/{y}/total/calb/line-{n}")
           for y in ("2022", "2023")
           for i, n in (("safety-expenditure", 1653), ("supplier-infosec-due-diligence-frequency", 1701))},
+        # Seres p54 (lines 2224-2227): the 2022 total is scope 1 + 2, the 2023 total adds scope 3
+        ("seres-2023", "SumAddsTheSameComponentsShape", "seres-2023/ghg-total/2022/total/seres/line-2227"),
         # Seres p17 (line 611): ISO/IEC 27701 printed as "ISO 277001"
         ("seres-2023", "StandardPrintedAsItsNotationShape",
          "certification/seres-2023/seres-iso-iec-27701-certified"),

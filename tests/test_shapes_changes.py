@@ -10,7 +10,8 @@ ID = "https://w3id.org/esgkg/id/change/"
 
 def _changes(shipped_validation) -> set[tuple[str, str, str, str]]:
     return {(f.report, f.shape.rsplit("#", 1)[-1], f.focus.replace(ID, ""), f.severity)
-            for r in shipped_validation.values() for f in r.findings if f.shape.startswith(CHANGES)}
+            for r in shipped_validation.values() for f in r.findings if f.shape.startswith(CHANGES)
+            and f.focus.startswith(ID)}
 
 
 def test_the_printed_changes_that_disagree_and_only_those(shipped_validation):
@@ -58,3 +59,15 @@ def test_the_change_shapes_name_no_company_figure_or_page(project):
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     for word in ("calb", "seres", "/id/", "energy-consumption", "ghg-intensity", "employees"):
         assert word not in body
+
+
+def test_totals_that_add_up_different_components(shipped_validation):
+    # Seres p54 (lines 2224-2227): total GHG emissions are scope 1 + 2 for 2022 (56,333.39 +
+    # 139,403.87 = 195,737.26; scope 3 printed as '/') and scope 1 + 2 + 3 for 2023 (47,756.19 +
+    # 103,776.09 + 33,436.87 = 184,969.15): the 2022 total lacks scope 3
+    found = [(r, f) for r, res in shipped_validation.items() for f in res.findings
+             if f.shape.endswith("#SumAddsTheSameComponentsShape")]
+    assert [(r, f.focus.rsplit("/obs/", 1)[-1]) for r, f in found] == [
+        ("seres-2023", "seres-2023/ghg-total/2022/total/seres/line-2227")]
+    message = found[0][1].message
+    assert "ghg-scope3" in message and "33436.87" in message and "2023" in message and "page 54" in message
