@@ -63,6 +63,17 @@ def shipped_validation(built_store: EmbeddedStore, project: Project) -> dict:
     return {r.report: r for r in validate(built_store, project.shapes_dir)}
 
 
+@pytest.fixture(scope="session")
+def findings_of(shipped_validation: dict):
+    """shape local name -> {(report, focus, severity)} on the shipped data; an observation's focus
+    loses its ``id/obs/`` prefix, other IRIs stay whole."""
+    def findings(shape: str) -> set[tuple[str, str, str]]:
+        return {(report, f.focus.removeprefix("https://w3id.org/esgkg/id/obs/"), f.severity)
+                for report, result in shipped_validation.items() for f in result.findings
+                if f.shape.rsplit("#", 1)[-1] == shape}
+    return findings
+
+
 @pytest.fixture()
 def run(project: Project, built_store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch):
     """``run("query", ...)``: the CLI in-process on the project and its built store."""

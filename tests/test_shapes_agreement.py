@@ -7,21 +7,13 @@ from __future__ import annotations
 ID = "https://w3id.org/esgkg/id/"
 
 
-def _findings(shipped_validation, shape: str) -> set[tuple[str, str, str]]:
-    return {
-        (report, f.focus.removeprefix(ID + "obs/"), f.severity)
-        for report, result in shipped_validation.items()
-        for f in result.findings
-        if f.shape.rsplit("#", 1)[-1] == shape
-    }
 
-
-def test_part_larger_than_its_whole(shipped_validation):
+def test_part_larger_than_its_whole(shipped_validation, findings_of):
     # CALB p68, line 1277: the special EHS trainings add up to 300,000 person-times, more than
     # all training in the year, 68,109 person-times (annex p84, line 1623; also p62, line 1126).
     # The infographic's 30 thousand (p68, line 1297) fits; the "more than 20,000" contractor
     # trainings (line 1281) are not exact and are not compared.
-    assert _findings(shipped_validation, "PartExceedsWholeShape") == {
+    assert findings_of("PartExceedsWholeShape") == {
         ("calb-2023", "calb-2023/training-participations/2023/category-ehs-special/calb/line-1277",
          "Warning"),
     }
@@ -39,14 +31,14 @@ def test_no_part_exceeds_its_whole_in_seres(shipped_validation):
                 if f.shape.endswith("#PartExceedsWholeShape")]
 
 
-def test_shares_whose_base_is_unstated(shipped_validation):
+def test_shares_whose_base_is_unstated(shipped_validation, findings_of):
     # CALB annex p86 (lines 1661-1675): five supplier shares printed beside their counts, none
     # saying what it is a share of; the supplier total on the same page (551 in 2022, 599 in
     # 2023, line 1657) fits none of them (32 of 551 would be 5.8%, not 69%)
     rows = {"suppliers-esg-assessed": 1662, "suppliers-onsite-audited": 1665,
             "suppliers-code-of-conduct": 1671, "suppliers-esg-clauses": 1673,
             "suppliers-mineral-due-diligence": 1675}
-    assert _findings(shipped_validation, "ShareBaseStatedShape") == {
+    assert findings_of("ShareBaseStatedShape") == {
         ("calb-2023", f"calb-2023/{code}-share/{year}/total/calb/line-{line}", "Info")
         for code, line in rows.items() for year in ("2022", "2023")
     }

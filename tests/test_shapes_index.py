@@ -9,19 +9,11 @@ from collections import Counter
 ID = "https://w3id.org/esgkg/id/"
 
 
-def _findings(shipped_validation, shape: str) -> set[tuple[str, str, str]]:
-    return {
-        (report, f.focus, f.severity)
-        for report, result in shipped_validation.items()
-        for f in result.findings
-        if f.shape.rsplit("#", 1)[-1] == shape
-    }
 
-
-def test_index_period_differs_from_report_period(shipped_validation):
+def test_index_period_differs_from_report_period(shipped_validation, findings_of):
     # Seres p67, line 2845: the GRI index says January 1, 2023 to December 31, 2024;
     # the report's period is January 1 to December 31, 2023 (p1, line 85)
-    assert _findings(shipped_validation, "IndexPeriodIsReportPeriodShape") == {
+    assert findings_of("IndexPeriodIsReportPeriodShape") == {
         ("seres-2023", ID + "index-period/seres-2023/gri", "Warning"),
     }
     [f] = [f for f in shipped_validation["seres-2023"].findings
@@ -29,9 +21,9 @@ def test_index_period_differs_from_report_period(shipped_validation):
     assert "2024-12-31" in f.message and "2023-12-31" in f.message and "67" in f.message
 
 
-def test_index_row_without_page(shipped_validation):
+def test_index_row_without_page(shipped_validation, findings_of):
     # Seres GRI index (pp. 67-68), line 2919: the 404-2 row has no page cell
-    assert _findings(shipped_validation, "IndexRowHasPagesShape") == {
+    assert findings_of("IndexRowHasPagesShape") == {
         ("seres-2023", ID + "index-entry/seres-2023/gri-404-2", "Warning"),
     }
     [f] = [f for f in shipped_validation["seres-2023"].findings
@@ -67,10 +59,10 @@ def test_announced_gap_message_names_what_and_pages(shipped_validation):
     assert any("(page " in m and all(n in m for n in ("2", "45", "82")) and "conversion" in m for m in msgs)
 
 
-def test_index_rows_printing_another_items_description(shipped_validation):
+def test_index_rows_printing_another_items_description(shipped_validation, findings_of):
     # CALB HKEX index (pp. 88-89): B2.1 is printed with B1.2's words on employee turnover (line
     # 1739, B1.2 itself on line 1734) and B6.3 with B6.2's words on complaints (lines 1759-1760)
-    assert _findings(shipped_validation, "IndexRowDescribesItsItemShape") == {
+    assert findings_of("IndexRowDescribesItsItemShape") == {
         ("calb-2023", ID + "index-entry/calb-2023/hkex-b2-1", "Warning"),
         ("calb-2023", ID + "index-entry/calb-2023/hkex-b6-3", "Warning"),
     }
@@ -80,11 +72,11 @@ def test_index_rows_printing_another_items_description(shipped_validation):
     assert "of B6.2" in messages["b6-3"] and "complaints" in messages["b6-3"]
 
 
-def test_mandatory_items_without_an_index_row(shipped_validation):
+def test_mandatory_items_without_an_index_row(shipped_validation, findings_of):
     # CALB's HKEX index (pp. 88-89) starts at A1; the mandatory disclosures are in the text: the
     # board statement on p5 and the governance structure on p16, reporting principles and
     # boundary on p2
-    assert _findings(shipped_validation, "MandatoryItemHasIndexRowShape") == {
+    assert findings_of("MandatoryItemHasIndexRowShape") == {
         ("calb-2023", ID + f"index-entry/calb-2023/hkex-mdr-{item}", "Warning")
         for item in ("governance", "principles", "boundary")
     }

@@ -16,18 +16,10 @@ from esgkg.units import load_unit_table
 ID = "https://w3id.org/esgkg/id/"
 
 
-def _findings(shipped_validation, shape: str) -> set[tuple[str, str, str]]:
-    return {
-        (report, f.focus.removeprefix(ID + "obs/"), f.severity)
-        for report, result in shipped_validation.items()
-        for f in result.findings
-        if f.shape.rsplit("#", 1)[-1] == shape
-    }
 
-
-def test_misprinted_standard_number(shipped_validation):
+def test_misprinted_standard_number(shipped_validation, findings_of):
     # Seres p17, line 611: ISO/IEC 27701 printed as "ISO 277001" (ISO 27701 on line 615)
-    assert _findings(shipped_validation, "StandardPrintedAsItsNotationShape") == {
+    assert findings_of("StandardPrintedAsItsNotationShape") == {
         ("seres-2023", ID + "certification/seres-2023/seres-iso-iec-27701-certified", "Warning"),
     }
     [f] = [f for f in shipped_validation["seres-2023"].findings
@@ -35,11 +27,11 @@ def test_misprinted_standard_number(shipped_validation):
     assert "ISO 277001" in f.message and "27701" in f.message and "17" in f.message
 
 
-def test_units_printed_unreadably(shipped_validation):
+def test_units_printed_unreadably(shipped_validation, findings_of):
     # CALB p85, line 1653: safety expenditure in "RMB100,0000" (2022 and 2023 columns);
     # CALB p87, line 1701: supplier due-diligence frequency in "Year/times" (2022 and 2023)
     freq = "calb-2023/supplier-infosec-due-diligence-frequency"
-    assert _findings(shipped_validation, "UnitPrintedReadablyShape") == {
+    assert findings_of("UnitPrintedReadablyShape") == {
         ("calb-2023", "calb-2023/safety-expenditure/2022/total/calb/line-1653", "Warning"),
         ("calb-2023", "calb-2023/safety-expenditure/2023/total/calb/line-1653", "Warning"),
         ("calb-2023", f"{freq}/2022/total/calb/line-1701", "Warning"),
@@ -61,9 +53,9 @@ def test_unit_status_in_the_vocabulary(built_store):
     assert [r["l"].value for r in rows] == ["Year/times"]
 
 
-def test_duplicate_material_issue_names(shipped_validation):
+def test_duplicate_material_issue_names(shipped_validation, findings_of):
     # Seres p7, lines 275-276: low-importance issues 17 and 18 repeat issues 11 and 12 (lines 266-267)
-    assert _findings(shipped_validation, "DuplicateNameInListShape") == {
+    assert findings_of("DuplicateNameInListShape") == {
         ("seres-2023", ID + "material-issue/seres-2023/mi-corporate-governance-low", "Warning"),
         ("seres-2023", ID + "material-issue/seres-2023/mi-compliance-risk-management-low", "Warning"),
     }

@@ -31,14 +31,6 @@ def shapes(project) -> Graph:
     return load_shapes(project.shapes_dir)
 
 
-def _findings(shipped_validation, shape: str) -> set[tuple[str, str, str]]:
-    return {
-        (report, f.focus.removeprefix(ID + "obs/"), f.severity)
-        for report, result in shipped_validation.items()
-        for f in result.findings
-        if f.shape.rsplit("#", 1)[-1] == shape
-    }
-
 
 def test_a_figure_under_an_exactly_matching_indicator_is_compared(shapes, context):
     data = _fixture(FIXTURES / "invalid" / "figure-under-two-matching-indicators.ttl")
@@ -71,12 +63,12 @@ def test_the_shapes_have_a_label_and_name_no_company_figure_or_page(shapes):
             assert word not in text
 
 
-def test_calb_no_work_safety_accident_against_35_work_injury_accidents(shipped_validation):
+def test_calb_no_work_safety_accident_against_35_work_injury_accidents(shipped_validation, findings_of):
     # CALB p67, line 1271: "there was not any work safety accident" in 2023; the annex (p85,
     # line 1651) counts 35 work injury accidents in 2023 (five bases). Seres's "no general or higher
     # safety accidents" (p55 line 2278, p63 line 2655) name a narrower class (a breakdown), so its
     # 42 occupational injuries (p64, line 2689) are not compared.
-    assert _findings(shipped_validation, "WordsAgainstCountShape") == {
+    assert findings_of("WordsAgainstCountShape") == {
         ("calb-2023", "calb-2023/work-safety-accidents/2023/total/calb/line-1271", "Warning"),
     }
     [f] = [f for f in shipped_validation["calb-2023"].findings
@@ -85,10 +77,10 @@ def test_calb_no_work_safety_accident_against_35_work_injury_accidents(shipped_v
     assert "work-injury-accidents" in f.message and "35" in f.message and "page 85" in f.message
 
 
-def test_no_exact_match_adds_a_finding_on_the_shipped_data(shipped_validation):
+def test_no_exact_match_adds_a_finding_on_the_shipped_data(shipped_validation, findings_of):
     # no pair of indicators is linked by skos:exactMatch in the vocabulary today: the three
     # OneValuePerFigureShape findings stay those of one indicator each
-    assert {focus for _, focus, _ in _findings(shipped_validation, "OneValuePerFigureShape")} == {
+    assert {focus for _, focus, _ in findings_of("OneValuePerFigureShape")} == {
         "calb-2023/ghg-scope2/2022/total/calb/line-1560",
         "calb-2023/rd-investment/2023/total/calb/line-1679",
         "calb-2023/training-participations/2023/category-ehs-special/calb/line-1277",
