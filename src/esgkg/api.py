@@ -15,6 +15,7 @@ from . import ids
 from .errors import InputError
 from .project import Project, find_project
 from .query import NamedQuery, catalogue
+from .search import SEARCHABLE, SearchResult, search_text
 from .store import EmbeddedStore
 from .store.execute import DEFAULT_TIMEOUT, QueryResult
 
@@ -117,7 +118,8 @@ class KnowledgeGraph:
 
     def query(self, name_or_sparql: str, params: dict[str, Any] | None = None, *,
               report: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-              limit: int | None = None, allow_service: bool = False, **kwparams: Any) -> Result:
+              limit: int | None = None, offset: int | None = None, allow_service: bool = False,
+              **kwparams: Any) -> Result:
         """Run a named query or a SPARQL SELECT text and return all its rows.
 
         A text that is a slug (``[a-z0-9-]+``) names a query of ``queries/``; any other text is
@@ -128,9 +130,13 @@ class KnowledgeGraph:
         ``timeout`` (seconds, None for none) stops a longer query with an InputError; ``limit``
         caps the rows (``Result.truncated`` says the cap cut the result); ``allow_service`` lets
         a query call other endpoints with SERVICE (refused otherwise). SPARQL Update is refused.
+
+        ``find`` and ``find-figure`` are answered from the build's full-text index
+        (``esgkg.search``), a page at a time: ``offset`` rows skipped, then at most ``limit``
+        (None: all of them); ``Result.truncated`` says more rows follow.
         """
         with self.stream(name_or_sparql, params, report=report, timeout=timeout, limit=limit,
-                         allow_service=allow_service, **kwparams) as result:
+                         offset=offset, allow_service=allow_service, **kwparams) as result:
             if result.form != "select":
                 raise InputError("query() answers SELECT queries; stream() also runs ASK, CONSTRUCT "
                                  "and DESCRIBE")
@@ -139,15 +145,17 @@ class KnowledgeGraph:
 
     def stream(self, name_or_sparql: str, params: dict[str, Any] | None = None, *,
                report: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-               limit: int | None = None, allow_service: bool = False,
-               **kwparams: Any) -> QueryResult:
+               limit: int | None = None, offset: int | None = None, allow_service: bool = False,
+               **kwparams: Any) -> QueryResult | SearchResult:
         """Like ``query``, for any query form, as a result that streams: rows (dicts of RDF
         terms) for SELECT, ``Triple``s for CONSTRUCT / DESCRIBE, ``bool(result)`` for ASK.
         Use it as a context manager (leaving early stops the query)."""
         params = {**(params or {}), **kwparams}
         if QUERY_NAME.fullmatch(name_or_sparql):
             return self.stream_named(name_or_sparql, params, report=report, timeout=timeout, limit=limit,
-                                     allow_service=allow_service)
+                                     offset=offset, allow_service=allow_service)
+        if offset:
+            raise InputError("offset pages the named queries find and find-figure; in SPARQL, write OFFSET")
         if params:
             raise InputError("parameters go with named queries; bind SPARQL text yourself")
         return self.stream_sparql(name_or_sparql, report=report, timeout=timeout, limit=limit,
@@ -155,13 +163,30 @@ class KnowledgeGraph:
 
     def stream_named(self, name: str, params: dict[str, Any] | None = None, *,
                      report: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-                     limit: int | None = None, allow_service: bool = False) -> QueryResult:
-        """A named query of ``queries/``, its parameters checked (codes against the store) and bound."""
+                     limit: int | None = None, offset: int | None = None,
+                     allow_service: bool = False) -> QueryResult | SearchResult:
+        """A named query of ``queries/``, its parameters checked (codes against the store) and bound.
+
+        The one path of every named query, from the CLI, the API and the server: ``find`` and
+        ``find-figure`` go to the build's search index (paged by ``limit`` / ``offset``), every
+        other query to the SPARQL store (``offset`` is refused there).
+        """
         named_queries = self.queries if self.project is not None else {}
         if name not in named_queries:
             raise InputError(f"no query named {name!r} (see `esgkg queries`)")
         named = named_queries[name]
-        bindings = named.bindings(params or {}, codes=self.codes)
+        params = params or {}
+        if name in SEARCHABLE:
+            if "text" in params:
+                search_text(params["text"])
+            text = named.bindings(params, codes=self.codes)["text"].value
+            self.graphs_for(report)  # an unknown report is an error
+            return self.store.search_index().search(name, text, report=report, limit=limit,
+                                                    offset=offset or 0, timeout=timeout)
+        if offset:
+            raise InputError(f"offset pages {' and '.join(SEARCHABLE)}; query {name} returns all its "
+                             "rows (or the first --limit)")
+        bindings = named.bindings(params, codes=self.codes)
         return self.store.query(named.text, graphs=self.graphs_for(report), bindings=bindings,
                                 timeout=timeout, limit=limit, allow_service=allow_service)
 

@@ -121,5 +121,5 @@ def build(project: Project, store_path: Path | None = None,
         add_external(project, dataset, progress)
         path = write_dataset(store_path, dataset,
                              lambda g, n: say(f"loaded {n:,} triples into <{g}>"),
-                             nquads=streamed, **store_options)
+                             nquads=streamed, on_index=say, **store_options)
     return BuildResult(path, {str(k): len(v) + counts.get(str(k), 0) for k, v in dataset.items()})

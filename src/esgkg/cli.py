@@ -125,6 +125,8 @@ TimeoutOpt = Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=0
                        help="Stop the query after this many seconds (exit 2); 0: no limit.")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", metavar="N", min=0, help="Read at most N rows "
                      "(or triples); stderr says when the result was cut.")]
+OffsetOpt = Annotated[int | None, typer.Option("--offset", metavar="N", min=0, help="find and "
+                      "find-figure: skip the first N rows (pages with --limit, 50 rows by default).")]
 ServiceOpt = Annotated[bool, typer.Option("--allow-service", help="Let the query call other SPARQL "
                        "endpoints (SERVICE): refused by default, as it makes this machine send requests.")]
 SparqlFormatOpt = Annotated[str | None, typer.Option("--format", help="SELECT: one of "
@@ -168,7 +170,7 @@ def _print_rows(names, rows, fmt: str) -> int:
 
 def _run_select(kind: str, text: str, store: Path | None, report: str | None, fmt: str | None,
                 params: dict | None = None, *, timeout: float = QUERY_TIMEOUT, limit: int | None = None,
-                allow_service: bool = False) -> None:
+                offset: int | None = None, allow_service: bool = False) -> None:
     """Run a named query (``kind`` 'named') or a SPARQL text ('sparql') and stream its answer out.
 
     Exit 2 on an error (a timeout included), 130 on Ctrl-C, 141 when the reader of the output
@@ -176,17 +178,21 @@ def _run_select(kind: str, text: str, store: Path | None, report: str | None, fm
     """
     from .api import KnowledgeGraph
     from .render import ask_json, write_graph
+    from .search import DEFAULT_LIMIT, SEARCHABLE
     from .store import EmbeddedStore
     from .store.execute import QueryTimeout
     from .store.guard import query_form
 
     form = "SELECT" if kind == "named" else query_form(text)
+    paged = kind == "named" and text in SEARCHABLE  # answered from the search index, a page at a time
+    if paged and limit is None:
+        limit = DEFAULT_LIMIT
     as_table = fmt == "table" or (fmt is None and form == "SELECT" and sys.stdout.isatty())
     cap = min(limit, TABLE_ROWS) if as_table and limit is not None else (TABLE_ROWS if as_table else limit)
     try:
         kg = KnowledgeGraph(EmbeddedStore(_store_path(store)), _project())
         opts = {"report": report, "timeout": timeout or None, "limit": cap, "allow_service": allow_service}
-        result = (kg.stream_named(text, params, **opts) if kind == "named"
+        result = (kg.stream_named(text, params, offset=offset, **opts) if kind == "named"
                   else kg.stream_sparql(text, **opts))
         with result:
             fmt = _output_format(result.form, fmt)
@@ -200,7 +206,11 @@ def _run_select(kind: str, text: str, store: Path | None, report: str | None, fm
                 n = -1
             else:
                 n = _print_rows(result.variables, result, fmt)
-        if result.truncated:
+        if result.truncated and paged:
+            first = (offset or 0) + 1
+            err.print(f"rows {first:,} to {first + n - 1:,} shown; more follow: --offset {first + n - 1} "
+                      f"for the next {cap:,} (--limit N for more at once)", highlight=False)
+        elif result.truncated:
             if as_table and (limit is None or limit > TABLE_ROWS):
                 err.print(f"the table shows the first {TABLE_ROWS:,} rows: use --format csv, tsv or json "
                           "for all of them (or --limit)", highlight=False)
@@ -245,16 +255,20 @@ def query(
     name: Annotated[str, typer.Argument(help="A named query (see `esgkg queries`).")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")] = None,
     store: StoreOpt = None, report: ReportOpt = None, fmt: FormatOpt = None,  # type: ignore[assignment]
-    timeout: TimeoutOpt = QUERY_TIMEOUT, limit: LimitOpt = None, allow_service: ServiceOpt = False,
+    timeout: TimeoutOpt = QUERY_TIMEOUT, limit: LimitOpt = None, offset: OffsetOpt = None,
+    allow_service: ServiceOpt = False,
 ) -> None:
-    """Run a named query from queries/ with parameters bound safely, within --timeout."""
+    """Run a named query from queries/ with parameters bound safely, within --timeout.
+
+    find and find-figure search the build's full-text index and print a page of rows (--limit,
+    50 by default; --offset for the next)."""
     values = {}
     for p in param or []:
         k, sep, v = p.partition("=")
         if not sep:
             _fail(EsgkgError(f"--param {p!r} is not k=v"))
         values[k.strip()] = v.strip()
-    _run_select("named", name, store, report, fmt, values, timeout=timeout, limit=limit,
+    _run_select("named", name, store, report, fmt, values, timeout=timeout, limit=limit, offset=offset,
                 allow_service=allow_service)
 
 

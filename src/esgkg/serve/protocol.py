@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
@@ -26,6 +27,7 @@ from .. import ids
 from ..errors import InputError, StoreError
 from ..namespaces import PREFIXES, VOCAB
 from ..query import OPTIONAL, closest
+from ..search import DEFAULT_LIMIT, SEARCHABLE, page_bounds
 from ..store.builds import read_marker
 from ..store.execute import QueryResult, QueryTimeout
 from ..store.guard import UPDATE_KEYWORDS, keywords, query_form, uses_service
@@ -43,7 +45,9 @@ VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 DCTERMS = "http://purl.org/dc/terms/"
 DIRECT_TYPES = ("application/sparql-query", "application/sparql-update")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-RESERVED = ("report", "format")  # parameters of /api/queries/<name> itself (unless the query declares them)
+# parameters of /api/queries/<name> itself (unless the query declares them); limit and offset page
+# find and find-figure, which the build's search index answers
+RESERVED = ("report", "format", "limit", "offset")
 
 READ_ONLY = ("the endpoint is read-only: SPARQL Update is refused (the operator enables it by setting "
              f"${UPDATE_TOKEN_ENV} before `esgkg serve`)")
@@ -201,13 +205,21 @@ def _dataset(kg) -> list[str] | None:
     return list(dict.fromkeys(iris)) or None
 
 
-def _answer(start: Callable[[], QueryResult], kind: str, fmt, formats: list[str]) -> Response:
-    """Run a query (``start`` opens its result), read it whole and write it in ``fmt``."""
+def _answer(start: Callable[[], QueryResult], kind: str, fmt, formats: list[str], *,
+            paged: bool = False) -> Response:
+    """Run a query (``start`` opens its result), read it whole and write it in ``fmt``.
+
+    ``paged``: the result is one page (find, find-figure): more rows are not an error, the
+    response says where the next page starts (``X-Next-Offset`` and a ``Link`` rel="next").
+    """
+    next_offset = None
     config = _config()
     try:
         with start() as result:
             items = list(result) if result.form != "ask" else []
             truncated = result.truncated
+            if paged and truncated:
+                next_offset, truncated = result.next_offset, False
     except QueryTimeout:
         raise HttpError(503, f"the query ran longer than this server's time limit of {config.timeout:g} s "
                              "and was stopped; narrow it (fewer patterns, a FILTER, a LIMIT)") from None
@@ -231,6 +243,10 @@ def _answer(start: Callable[[], QueryResult], kind: str, fmt, formats: list[str]
         body = graph_body(fmt, items)
     response = Response(body, status=200, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
+    if next_offset is not None:
+        args = request.args.to_dict(flat=False) | {"offset": [str(next_offset)]}
+        response.headers["X-Next-Offset"] = str(next_offset)
+        response.headers["Link"] = f'<{request.base_url}?{urlencode(args, doseq=True)}>; rel="next"'
     return response
 
 
@@ -408,14 +424,25 @@ def named_query(name: str) -> Response:
     formats = request.values.getlist("format") if "format" not in declared else []
     kind = _form(named.text)
     fmt = _negotiate(kind, formats)
-    try:
-        graphs = kg.graphs_for(report)
-        bindings = named.bindings(values, codes=kg.codes)
-    except InputError as exc:
-        raise HttpError(400, str(exc)) from None
-    return _answer(lambda: kg.store.query(named.text, graphs=graphs, bindings=bindings,
-                                          timeout=config.timeout, limit=config.max_rows,
-                                          allow_service=config.allow_service), kind, fmt, formats)
+    paged = name in SEARCHABLE
+    limit, offset = config.max_rows, None
+    if paged:
+        try:
+            asked, offset = page_bounds(*(_single(k) if k not in declared else None
+                                          for k in ("limit", "offset")))
+        except InputError as exc:
+            raise HttpError(400, str(exc)) from None
+        limit = min(DEFAULT_LIMIT if asked is None else asked, config.max_rows)
+    else:
+        for key in ("limit", "offset"):
+            if key not in declared and _single(key) is not None:
+                raise HttpError(400, f"{key} pages {' and '.join(SEARCHABLE)}; query {name} returns all "
+                                     f"its rows (up to this server's cap of {config.max_rows:,})")
+    # the same stage as the CLI and the API: find and find-figure from the search index, the
+    # others from the SPARQL store
+    return _answer(lambda: kg.stream_named(name, values, report=report, timeout=config.timeout, limit=limit,
+                                           offset=offset, allow_service=config.allow_service),
+                   kind, fmt, formats, paged=paged)
 
 
 # -- the code lists ---------------------------------------------------------------------------

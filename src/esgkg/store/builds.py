@@ -5,6 +5,7 @@ Layout of a store folder::
     <store>/build.lock                      locked (flock) by the build writing the store; its pid
     <store>/builds/<build-id>/              one Oxigraph database per build
     <store>/builds/<build-id>/COMPLETE.json the marker of a complete build: counts, version, time
+    <store>/builds/<build-id>/search.sqlite the build's full-text search index (``esgkg.search``)
     <store>/current                         symlink to the complete build that queries read
 
 A build id is ``YYYYmmddTHHMMSS-<pid>-<6 digits>`` (the pid of the process writing it).
@@ -16,9 +17,10 @@ The rules, in the order a build follows them:
   waits for it, saying so, up to ``wait`` seconds, then fails with a StoreError naming that pid.
 - **Complete means checked.** A build loads into a new folder, counts the quads of the new
   database per graph and in total against what it wrote (a mismatch is a StoreError), and only
-  then writes ``COMPLETE.json`` atomically (temp file, fsync, rename). Only a complete build is
-  swapped in as ``current`` (``os.replace`` of a symlink is atomic), and readers refuse a
-  ``current`` without the marker. A failed build removes its own folder.
+  then writes the search index (``search.sqlite``, from the new database: ``esgkg.search``) and
+  ``COMPLETE.json`` atomically (temp file, fsync, rename), which records the index's version.
+  Only a complete build is swapped in as ``current`` (``os.replace`` of a symlink is atomic),
+  and readers refuse a ``current`` without the marker. A failed build removes its own folder.
 - **Prune touches only our own, finished builds.** After the swap a build keeps ``current`` and
   the previous complete build (the one ``current`` pointed at before if complete, else the
   last completed) and deletes only folders whose names are build ids, that are complete and
@@ -33,7 +35,7 @@ Test hook: with ``ESGKG_BUILD_PAUSE=<stage>`` in the environment, ``write_datase
 ``ESGKG_BUILD_PAUSE_SECONDS`` (default 300) at that stage, so that tests can ``kill -9`` a build
 at a known moment. The stages, in order: ``locked`` (lock taken, nothing written), ``before-load``
 (new database created, empty), ``mid-load`` (the first graph loaded), ``after-load`` (load done,
-counts checked, no marker), ``after-marker`` (marker written, ``current`` not swapped),
+counts checked, search index written, no marker), ``after-marker`` (marker written, ``current`` not swapped),
 ``after-swap`` (``current`` swapped, not pruned).
 """
 
@@ -93,7 +95,7 @@ def _pause(stage: str, target: Path) -> None:
 
 def write_dataset(root: Path, dataset: Mapping[URIRef, Graph], progress: Progress | None = None, *,
                   nquads: Sequence[tuple[Path, int]] = (), wait: float | None = DEFAULT_WAIT,
-                  on_wait: Notice | None = None) -> Path:
+                  on_wait: Notice | None = None, on_index: Notice | None = None) -> Path:
     """Write ``dataset`` (graph IRI -> graph) and ``nquads`` as a new build and make it current.
 
     ``nquads`` are N-Quads files, each quad naming its graph, with the number of distinct quads
@@ -102,7 +104,8 @@ def write_dataset(root: Path, dataset: Mapping[URIRef, Graph], progress: Progres
     database. ``progress(graph IRI, quads)`` is called as each graph is loaded, and after the
     N-Quads files for each graph they added quads to. ``wait``: seconds to wait for another
     build holding the store's lock (0: do not wait; None: no limit); ``on_wait`` is told once that
-    this build waits (default: a line on stderr).
+    this build waits (default: a line on stderr). The search index (``esgkg.search``) is written
+    into the new build's folder before it is marked complete; ``on_index`` is told what it holds.
 
     Returns the new build's folder. Raises StoreError when another build holds the lock past
     ``wait`` or the new database does not hold the quads written. On any error the new build is
@@ -117,8 +120,9 @@ def write_dataset(root: Path, dataset: Mapping[URIRef, Graph], progress: Progres
         _clean_leftovers(root, keep={before} if before else set())
         try:
             counts = _load(target, dataset, nquads, progress)
+            search = _index(target, on_index)
             _pause("after-load", target)
-            _write_marker(target, counts)
+            _write_marker(target, counts, search)
             _pause("after-marker", target)
             _swap(root, target)
         except BaseException:
@@ -162,8 +166,9 @@ def apply_update(root: Path, update: str, *, prefixes: Mapping[str, str] | None 
         _clean_leftovers(root, keep={before})
         try:
             counts = _copy_and_update(source, target, update, prefixes)
+            search = _index(target, None)
             _pause("after-load", target)
-            _write_marker(target, counts)
+            _write_marker(target, counts, search)
             _pause("after-marker", target)
             _swap(root, target)
         except BaseException:
@@ -380,10 +385,22 @@ def _check(target: Path, counts: dict[str, int], expected: dict[str, int], what:
         )
 
 
-def _write_marker(target: Path, counts: dict[str, int]) -> None:
+def _index(target: Path, on_index: Notice | None) -> dict:
+    """Write the search index into the build folder ``target`` (closed database); what it holds."""
+    from ..search import build_index
+
+    info = build_index(target)
+    if on_index:
+        on_index(f"search index: {info['things']:,} named things, {info['figures']:,} figures")
+    return info
+
+
+def _write_marker(target: Path, counts: dict[str, int], search: dict | None = None) -> None:
     """Write ``COMPLETE.json`` into ``target`` atomically (temp file, fsync, rename, fsync dir)."""
     marker = {"build": target.name, "esgkg": __version__, "completed": _now(), "pid": os.getpid(),
               "quads": sum(counts.values()), "graphs": dict(sorted(counts.items()))}
+    if search is not None:
+        marker["search"] = search
     tmp = target / f"{MARKER}.tmp"
     with tmp.open("w", encoding="utf-8") as out:
         json.dump(marker, out, indent=2)

@@ -69,6 +69,18 @@ class EmbeddedStore:
         except OSError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
 
+    _search = None  # the build's search index, opened at the first search
+
+    def search_index(self):
+        """The full-text search index of this build (``esgkg.search.SearchIndex``); a build without
+        one (written by an older esgkg) is a StoreError telling the user to run ``esgkg build``."""
+        if self._search is None:
+            from ..search import SearchIndex
+            from .builds import read_marker
+
+            self._search = SearchIndex(self.path, read_marker(self.path))
+        return self._search
+
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs())
 

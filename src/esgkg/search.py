@@ -1,0 +1,482 @@
+"""Search by name (``find``) and by indicator words (``find-figure``) through a full-text index.
+
+The index is a SQLite database with FTS5 tables, ``search.sqlite``, written by every build into
+the build's own folder before the build is marked complete and swapped in (``store/builds.py``):
+a reader always sees the index of the store it reads, a killed build leaves the previous store
+and index in place, and two builds never write the same file (the build lock, one folder each).
+
+What is in it, per report graph (each computed over that report's graph plus the ontology and
+vocabularies, exactly as ``--report`` restricts a query):
+
+- ``find_rows``: the rows ``queries/find.rq`` gives for every named thing (report, kind, name,
+  IRI, pages, whether a page is estimated), and ``find_terms`` (FTS5): every name the query
+  matches on (``skos:prefLabel``, ``esgkg:shortName``, ``formerName``, ``partnerName``).
+- ``figure_rows``: the rows ``queries/find-figure.rq`` gives for every figure, the IRIs each row
+  is found by (``figure_keys``: its indicator and its breakdown codes), and ``figure_terms``
+  (FTS5): the labels and synonyms (``skos:prefLabel``, ``skos:altLabel``) of those IRIs.
+
+Matching is what the SPARQL queries do: the text is contained in a label, case-insensitively
+(so a prefix, a word or a phrase: "attr", "Attrition", "scope 2"). The FTS5 tables use the
+trigram tokenizer: the text, quoted as one FTS5 string (so ``"``, ``*``, ``NEAR``, ``-``, ``:``
+in it are plain characters), selects candidate labels through the index, and each candidate is
+checked to contain the text (lowercased) before a row is returned. A text shorter than three
+characters cannot use a trigram index: it is checked against every label of the index (a scan
+of the label table, not of the store). The rows are ordered as the queries order them, then by
+build order, so ``limit`` / ``offset`` pages are disjoint and complete.
+
+The rows of the whole store (no ``report``) are the rows of every report: a thing or figure is
+found by the labels its report's graphs give it (the same rows as the SPARQL over the union on
+the shipped data, ``tests/test_search.py``). The ``.rq`` files stay the reference: they run
+unchanged in any SPARQL engine (a remote one, or the export loaded elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import ids
+from .errors import InputError, StoreError
+
+SEARCH_FILE = "search.sqlite"
+ONTOLOGY_GRAPH = str(ids.ONTOLOGY_GRAPH)
+SEARCH_VERSION = 1  # bump when the tables or their rows change: an older index is then refused
+SEARCHABLE = ("find", "find-figure")  # the named queries answered from the index
+DEFAULT_LIMIT = 50  # rows a page holds when the CLI or the server is not told (--limit, limit=)
+MAX_TEXT = 1000  # characters of a search text; a longer one is refused
+_TRIGRAM = 3
+
+FIND_COLUMNS = ["report", "kind", "name", "thing", "pages", "pageEstimated"]
+FIGURE_COLUMNS = ["report", "indicator", "about", "breakdown", "year", "qualifier", "valuePrinted",
+                  "unitPrinted", "pages", "pageEstimated"]
+_FIND_ORDER = 3  # ORDER BY ?report ?kind ?name
+_FIGURE_ORDER = ("report", "indicator", "about", "year", "breakdown")
+
+_PREFIXES = """PREFIX esgkg: <https://w3id.org/esgkg/ontology#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX qudt: <http://qudt.org/schema/qudt/>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+
+# queries/find.rq without its text filter: every row it can give.
+_FIND_ROWS = _PREFIXES + """
+SELECT ?report ?kind ?name ?thing (GROUP_CONCAT(DISTINCT STR(?page); separator=", ") AS ?pages) ?pageEstimated
+WHERE {
+  ?thing skos:prefLabel ?name ; prov:wasDerivedFrom ?src .
+  ?src esgkg:pageNumber ?page ; oa:hasSource ?r .
+  FILTER NOT EXISTS { ?thing a qb:Observation }
+  { SELECT ?thing (MIN(?kindLabel) AS ?kind) WHERE {
+      ?thing a ?class . ?class rdfs:label ?kindLabel .
+      FILTER(STRSTARTS(STR(?class), "https://w3id.org/esgkg/ontology#")
+             || ?class IN (org:Site, org:FormalOrganization, org:Membership))
+      FILTER NOT EXISTS { ?thing a ?sub . ?sub rdfs:subClassOf+ ?class . ?sub rdfs:label ?l2 .
+                          FILTER(?sub != ?class) }
+    } GROUP BY ?thing }
+  OPTIONAL { ?thing esgkg:pageEstimated ?estimated }
+  BIND(COALESCE(?estimated, false) AS ?pageEstimated)
+  BIND(STRAFTER(STR(?r), "/report/") AS ?report)
+}
+GROUP BY ?report ?kind ?name ?thing ?pageEstimated
+ORDER BY ?report ?kind ?name
+"""
+
+# the names find.rq matches on (kept for the things find_rows lists)
+_FIND_TERMS = _PREFIXES + """
+SELECT DISTINCT ?thing ?n WHERE {
+  ?thing skos:prefLabel|esgkg:shortName|esgkg:formerName|esgkg:partnerName ?n }
+"""
+
+# queries/find-figure.rq without its label filter, with what a row is found by: its indicator
+# (?i) and the breakdown codes of its printings (?codes)
+_FIGURE_ROWS = _PREFIXES + """
+SELECT ?report ?indicator ?about ?breakdown ?year ?qualifier
+       (GROUP_CONCAT(DISTINCT ?printed; separator="; ") AS ?valuePrinted)
+       (GROUP_CONCAT(DISTINCT ?unitAsPrinted; separator="; ") AS ?unitPrinted)
+       (GROUP_CONCAT(DISTINCT STR(?page); separator=", ") AS ?pages)
+       (SUM(IF(?estimated, 1, 0)) > 0 AS ?pageEstimated)
+       ?i (GROUP_CONCAT(DISTINCT STR(?code); separator=" ") AS ?codes)
+{
+  { SELECT ?report ?i ?indicator ?e ?about ?breakdown ?year ?qualifier ?amount ?kind ?printed ?unitAsPrinted
+           ?page ?estimated ?code
+    WHERE {
+      ?o esgkg:indicator ?i ; esgkg:refPeriod/rdfs:label ?year ; esgkg:value ?value ;
+         esgkg:valueAsPrinted ?printed ; esgkg:unitAsPrinted ?unitAsPrinted ; esgkg:unitScale ?scale ;
+         esgkg:refEntity ?e ; prov:wasDerivedFrom ?src .
+      ?src esgkg:pageNumber ?page ; oa:hasSource ?r .
+      ?i skos:prefLabel ?indicator .
+      OPTIONAL { ?o ?bd ?code . ?bd a qb:DimensionProperty .
+                 FILTER(isIRI(?code) && ?bd NOT IN (esgkg:indicator, esgkg:refEntity, esgkg:refPeriod)) }
+      OPTIONAL { ?o esgkg:unit ?u . ?u qudt:conversionMultiplier ?m ; qudt:hasQuantityKind ?unitKind }
+      OPTIONAL { ?i qudt:hasQuantityKind ?indicatorKind }
+      BIND(COALESCE(?unitKind, ?indicatorKind) AS ?kind)
+      BIND(?value * ?scale * COALESCE(?m, 1) AS ?amount)
+      OPTIONAL { SELECT ?e (MIN(?n) AS ?about) WHERE {
+                   { ?e esgkg:shortName ?n } UNION { ?e skos:prefLabel ?n } } GROUP BY ?e }
+      OPTIONAL { ?o esgkg:valueQualifier/skos:prefLabel ?qualifier }
+      OPTIONAL { ?o esgkg:pageEstimated ?pageIsEstimated }
+      BIND(COALESCE(?pageIsEstimated, false) AS ?estimated)
+      OPTIONAL { SELECT ?o (GROUP_CONCAT(?cl; separator="; ") AS ?breakdown) {
+        { SELECT ?o ?cl {
+            ?o ?d ?c . ?d a qb:DimensionProperty .
+            FILTER(?d NOT IN (esgkg:indicator, esgkg:refEntity, esgkg:refPeriod))
+            ?c skos:prefLabel ?cl } ORDER BY ?cl } } GROUP BY ?o }
+      BIND(STRAFTER(STR(?r), "/report/") AS ?report)
+    }
+    ORDER BY ?page }
+}
+GROUP BY ?report ?i ?indicator ?e ?about ?breakdown ?year ?qualifier ?amount ?kind
+ORDER BY ?report ?indicator ?about ?year ?breakdown
+"""
+
+# the labels and synonyms find-figure.rq matches on
+_FIGURE_TERMS = _PREFIXES + """
+SELECT DISTINCT ?c ?l WHERE { ?c skos:prefLabel|skos:altLabel ?l . FILTER(isIRI(?c)) }
+"""
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE find_rows(id INTEGER PRIMARY KEY, graph TEXT NOT NULL, thing TEXT NOT NULL,
+                       k1 TEXT, k2 TEXT, k3 TEXT, terms TEXT NOT NULL);
+CREATE VIRTUAL TABLE find_terms USING fts5(label, thing UNINDEXED, graph UNINDEXED, tokenize='trigram');
+CREATE TABLE figure_rows(id INTEGER PRIMARY KEY, graph TEXT NOT NULL,
+                         k1 TEXT, k2 TEXT, k3 TEXT, k4 TEXT, k5 TEXT, terms TEXT NOT NULL);
+CREATE TABLE figure_keys(figure INTEGER NOT NULL, graph TEXT NOT NULL, iri TEXT NOT NULL);
+CREATE VIRTUAL TABLE figure_terms USING fts5(label, iri UNINDEXED, graph UNINDEXED, tokenize='trigram');
+"""
+_INDEXES = """
+CREATE INDEX find_rows_thing ON find_rows(thing, graph);
+CREATE INDEX find_rows_order ON find_rows(k1, k2, k3, id);
+CREATE INDEX figure_keys_iri ON figure_keys(iri, graph);
+CREATE INDEX figure_rows_order ON figure_rows(k1, k2, k3, k4, k5, id);
+"""
+
+
+# -- FTS5 ---------------------------------------------------------------------------------------
+
+
+def fts5_missing() -> str | None:
+    """Why this Python's sqlite3 cannot hold the index (no FTS5, or no trigram tokenizer), or None."""
+    try:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return (f"this Python's SQLite ({sqlite3.sqlite_version}) has no FTS5 trigram tokenizer "
+                f"({exc}); esgkg's search index needs SQLite 3.34 or later built with FTS5")
+    return None
+
+
+def require_fts5() -> None:
+    problem = fts5_missing()
+    if problem:
+        raise StoreError(problem)
+
+
+# -- terms: RDF terms <-> JSON ------------------------------------------------------------------
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _encode(term: Any) -> Any:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.Literal):
+        return [term.value, term.datatype.value, term.language]
+    if isinstance(term, ox.BlankNode):
+        return [term.value]
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _decode(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return ox.NamedNode(value)
+    if len(value) == 1:
+        return ox.BlankNode(value[0])
+    text, datatype, language = value
+    if language:
+        return ox.Literal(text, language=language)
+    if datatype == _XSD_STRING:
+        return ox.Literal(text)
+    return ox.Literal(text, datatype=ox.NamedNode(datatype))
+
+
+def _value(term: Any) -> str | None:
+    return None if term is None else term.value
+
+
+# -- writing the index (at build time) ---------------------------------------------------------
+
+
+def build_index(target: Path) -> dict[str, Any]:
+    """Write ``<target>/search.sqlite`` from the Oxigraph database at ``target`` (a new build).
+
+    Rows go from each report's query results straight into SQLite, one report at a time, so
+    memory grows with the largest report, not with their number. Returns what the build's marker
+    records about the index (version, file, rows).
+    """
+    require_fts5()
+    path = target / SEARCH_FILE
+    for leftover in (path, path.with_name(SEARCH_FILE + "-journal")):
+        leftover.unlink(missing_ok=True)
+    store = ox.Store.read_only(str(target))
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")  # a new file in a build not yet complete
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.executescript(_SCHEMA)
+        graphs = sorted(g.value for g in store.named_graphs())
+        shared = [g for g in graphs if "/graph/report/" not in g]
+        counts = {"things": 0, "figures": 0}
+        with conn:
+            for graph in (g for g in graphs if "/graph/report/" in g):
+                report = graph.rsplit("/", 1)[-1]
+                scope = [ox.NamedNode(g) for g in [*shared, graph]]
+                # a named thing, its class and its pages are in the report's graph, the class labels in
+                # the ontology's: over these two graphs the rows are the same and come 8 times faster
+                # (tests/test_search.py compares them with the SPARQL over all the report's graphs)
+                things = [ox.NamedNode(g) for g in (ONTOLOGY_GRAPH, graph) if g in graphs]
+                counts["things"] += _index_things(conn, store, things, scope, report)
+                counts["figures"] += _index_figures(conn, store, scope, report)
+            conn.executescript(_INDEXES)
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("version", str(SEARCH_VERSION)), ("build", target.name),
+                ("things", str(counts["things"])), ("figures", str(counts["figures"]))])
+        conn.execute("INSERT INTO find_terms(find_terms) VALUES ('optimize')")
+        conn.execute("INSERT INTO figure_terms(figure_terms) VALUES ('optimize')")
+        conn.commit()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot write the search index {path}: {exc}") from None
+    finally:
+        conn.close()
+        del store
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return {"version": SEARCH_VERSION, "file": SEARCH_FILE, **counts}
+
+
+def _select(store: ox.Store, sparql: str, scope: list[ox.NamedNode]) -> Iterator[Any]:
+    solutions = store.query(sparql, default_graph=scope, named_graphs=scope)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return iter(solutions)
+
+
+def _index_things(conn: sqlite3.Connection, store: ox.Store, things: list[ox.NamedNode],
+                  scope: list[ox.NamedNode], report: str) -> int:
+    listed: set[str] = set()  # the things of one report: memory grows with a report, not their number
+    n = 0
+
+    def rows() -> Iterator[tuple]:
+        nonlocal n
+        for sol in _select(store, _FIND_ROWS, things):
+            terms = [sol[c] for c in FIND_COLUMNS]
+            listed.add(terms[3].value)
+            n += 1
+            yield (report, terms[3].value, *(_value(t) for t in terms[:_FIND_ORDER]),
+                   json.dumps([_encode(t) for t in terms], ensure_ascii=False))
+
+    conn.executemany("INSERT INTO find_rows(graph, thing, k1, k2, k3, terms) VALUES (?, ?, ?, ?, ?, ?)",
+                     rows())
+    conn.executemany("INSERT INTO find_terms(label, thing, graph) VALUES (?, ?, ?)",
+                     ((sol["n"].value, sol["thing"].value, report)
+                      for sol in _select(store, _FIND_TERMS, scope)
+                      if isinstance(sol["thing"], ox.NamedNode) and sol["thing"].value in listed))
+    return n
+
+
+def _index_figures(conn: sqlite3.Connection, store: ox.Store, scope: list[ox.NamedNode], report: str) -> int:
+    used: set[str] = set()  # the indicators and codes rows are found by: as many as the vocabularies hold
+    n = 0
+    insert_row = ("INSERT INTO figure_rows(graph, k1, k2, k3, k4, k5, terms) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    for sol in _select(store, _FIGURE_ROWS, scope):
+        terms = [sol[c] for c in FIGURE_COLUMNS]
+        keys = [_value(sol[c]) for c in _FIGURE_ORDER]
+        cursor = conn.execute(insert_row, (report, *keys, json.dumps([_encode(t) for t in terms],
+                                                                     ensure_ascii=False)))
+        iris = {sol["i"].value, *(_value(sol["codes"]) or "").split()}
+        used |= iris
+        conn.executemany("INSERT INTO figure_keys VALUES (?, ?, ?)",
+                         ((cursor.lastrowid, report, iri) for iri in sorted(iris)))
+        n += 1
+    conn.executemany("INSERT INTO figure_terms(label, iri, graph) VALUES (?, ?, ?)",
+                     ((sol["l"].value, sol["c"].value, report)
+                      for sol in _select(store, _FIGURE_TERMS, scope) if sol["c"].value in used))
+    return n
+
+
+# -- reading it ---------------------------------------------------------------------------------
+
+
+def search_text(text: object) -> str:
+    """The search text as given, checked: a string of at most MAX_TEXT characters."""
+    if not isinstance(text, str):
+        raise InputError(f"the search text must be a string, not {type(text).__name__}")
+    if len(text) > MAX_TEXT:
+        raise InputError(f"the search text is {len(text):,} characters long; at most {MAX_TEXT:,} are "
+                         "searched for")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("the search text is not valid Unicode (it holds a lone surrogate)") from None
+    return text
+
+
+def fts_phrase(text: str) -> str | None:
+    """``text`` as one FTS5 string (every character plain), or None where the trigram index cannot
+    be used (shorter than three characters, or a NUL that FTS5 strings cannot hold)."""
+    if len(text) < _TRIGRAM or "\x00" in text:
+        return None
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _contains(label: str | None, needle: str) -> int:
+    return int(label is not None and needle in label.lower())
+
+
+def page_bounds(limit: object, offset: object) -> tuple[int | None, int]:
+    """``limit`` (None: all) and ``offset`` checked as non-negative integers."""
+    out = []
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is None:
+            out.append(None)
+            continue
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or not text.isascii():
+            raise InputError(f"{name} must be a whole number of rows, 0 or more, not {value!r}")
+        out.append(int(text))
+    return out[0], out[1] or 0
+
+
+@dataclass
+class SearchResult:
+    """One page of a search, shaped like a SELECT's ``QueryResult`` (``form``, ``variables``,
+    rows as dicts of RDF terms, ``truncated``: more rows follow this page)."""
+
+    variables: list[str]
+    rows: list[dict[str, Any]]
+    truncated: bool
+    offset: int = 0
+    form: str = "select"
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + len(self.rows) if self.truncated else None
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> SearchResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class SearchIndex:
+    """The search index of one build (read-only; the build folder never changes once complete)."""
+
+    def __init__(self, build: Path, marker: dict | None):
+        self.path = build / SEARCH_FILE
+        info = (marker or {}).get("search")
+        if not isinstance(info, dict) or not self.path.is_file():
+            raise StoreError(
+                f"the store's current build ({build.name}) has no search index (a store written by an "
+                "older esgkg, or by hand): run `esgkg build` to rebuild it with one")
+        if info.get("version") != SEARCH_VERSION:
+            raise StoreError(
+                f"the search index of the store's current build ({build.name}) is version "
+                f"{info.get('version')!r}, this esgkg reads version {SEARCH_VERSION}: run `esgkg build`")
+        require_fts5()
+
+    def _connect(self, deadline: float | None) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the search index {self.path}: {exc}") from None
+        conn.create_function("esgkg_contains", 2, _contains, deterministic=True)
+        if deadline is not None:
+            conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        return conn
+
+    def search(self, name: str, text: object, *, report: str | None = None, limit: int | None = None,
+               offset: int = 0, timeout: float | None = None) -> SearchResult:
+        """The rows of the named query ``name`` (``find`` or ``find-figure``) for ``text``, in the
+        query's order, ``offset`` rows skipped, at most ``limit`` (None: all)."""
+        if name not in SEARCHABLE:
+            raise InputError(f"{name!r} is not answered by the search index (only {', '.join(SEARCHABLE)})")
+        text = search_text(text)
+        limit, offset = page_bounds(limit, offset)
+        needle = text.lower()
+        phrase = fts_phrase(text)
+        if name == "find":
+            table, key, columns = "find_terms", "thing", FIND_COLUMNS
+            order = "r.k1, r.k2, r.k3, r.id"
+            join = "SELECT r.terms FROM find_rows r JOIN hit ON r.thing = hit.thing AND r.graph = hit.graph"
+        else:
+            table, key, columns = "figure_terms", "iri", FIGURE_COLUMNS
+            order = "r.k1, r.k2, r.k3, r.k4, r.k5, r.id"
+            join = ("SELECT r.terms FROM figure_rows r WHERE r.id IN ("
+                    "SELECT k.figure FROM figure_keys k JOIN hit ON k.iri = hit.iri AND k.graph = hit.graph)")
+        match = f"{table} MATCH :phrase AND " if phrase is not None else ""
+        where = "WHERE" if name == "find" else "AND"
+        sql = (f"WITH hit AS (SELECT DISTINCT {key}, graph FROM {table} "
+               f"WHERE {match}esgkg_contains(label, :needle) AND (:report IS NULL OR graph = :report)) "
+               f"{join} {where} (:report IS NULL OR r.graph = :report) ORDER BY {order} "
+               f"LIMIT :limit OFFSET :offset")
+        params = {"phrase": phrase, "needle": needle, "report": report,
+                  "limit": -1 if limit is None else limit + 1, "offset": offset}
+        deadline = None if timeout is None else time.monotonic() + timeout
+        conn = self._connect(deadline)
+        try:
+            found = [json.loads(terms) for (terms,) in conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if deadline is not None and time.monotonic() > deadline:
+                from .store.execute import QueryTimeout
+
+                raise QueryTimeout(timeout) from None
+            raise StoreError(f"the search index {self.path} could not answer: {exc}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"the search index {self.path} could not answer: {exc}") from None
+        finally:
+            conn.close()
+        truncated = limit is not None and len(found) > limit
+        if truncated:
+            found = found[:limit]
+        rows = [dict(zip(columns, map(_decode, values), strict=True)) for values in found]
+        return SearchResult(list(columns), rows, truncated, offset)
+
+    def labels(self, name: str) -> Iterable[tuple[str, str, str]]:
+        """(graph, row's key IRI, label) of every indexed label (for checks and tests)."""
+        table, key = ("find_terms", "thing") if name == "find" else ("figure_terms", "iri")
+        conn = self._connect(None)
+        try:
+            return conn.execute(f"SELECT graph, {key}, label FROM {table}").fetchall()
+        finally:
+            conn.close()
