@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from rdflib import Graph, URIRef
+from run import timed  # bench/run.py, beside this script
 
 from esgkg.api import KnowledgeGraph
 from esgkg.build import build
@@ -33,14 +32,6 @@ TEXTS = {"find": ["sokon", "base", "safety", "co", "a"],
 _ENTITY = re.compile(r"<https://w3id\.org/esgkg/id/(?!period/)([^>]*)>")
 _GRAPH = re.compile(r"<https://w3id\.org/esgkg/graph/report/([^>]*)>")
 
-
-def timed(fn, repeat: int = 1) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def sparql(kg: KnowledgeGraph, name: str, text: str, timeout: float) -> int | None:

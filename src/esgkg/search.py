@@ -45,6 +45,7 @@ import pyoxigraph as ox
 
 from . import ids
 from .errors import InputError, StoreError
+from .store.execute import _term as _from_plain
 
 SEARCH_FILE = "search.sqlite"
 ONTOLOGY_GRAPH = str(ids.ONTOLOGY_GRAPH)
@@ -188,9 +189,6 @@ def require_fts5() -> None:
 
 # -- terms: RDF terms <-> JSON ------------------------------------------------------------------
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
 def _encode(term: Any) -> Any:
     if term is None:
         return None
@@ -204,18 +202,8 @@ def _encode(term: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return ox.NamedNode(value)
-    if len(value) == 1:
-        return ox.BlankNode(value[0])
-    text, datatype, language = value
-    if language:
-        return ox.Literal(text, language=language)
-    if datatype == _XSD_STRING:
-        return ox.Literal(text)
-    return ox.Literal(text, datatype=ox.NamedNode(datatype))
+    """A term back from its JSON form: the worker's plain form (``store.execute``), lists for tuples."""
+    return _from_plain(tuple(value) if isinstance(value, list) else value)
 
 
 def _value(term: Any) -> str | None:
