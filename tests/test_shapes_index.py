@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 ID = "https://w3id.org/esgkg/id/"
 
 
@@ -83,3 +85,21 @@ def test_mandatory_items_without_an_index_row(shipped_validation, findings_of):
     [governance] = [f.message for f in shipped_validation["calb-2023"].findings
                     if f.focus.endswith("hkex-mdr-governance") and "mandatory" in f.message]
     assert "5" in governance and "16" in governance
+
+
+@pytest.mark.parametrize("value, words", [
+    ("'B9.9'", "unknown hkex code 'B9.9'"),        # not an item of the framework
+    ("['B1.2', 'B1.1']", "described_as"),         # one code, not a list
+])
+def test_a_bad_described_as_is_an_error_naming_the_file(project_copy, value, words):
+    from esgkg.build import compile_dataset
+    from esgkg.errors import DataErrors, InputError
+
+    path = project_copy.data_dir / "calb-2023" / "entities.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "    described_as: 'B1.2'"
+    assert old in text
+    path.write_text(text.replace(old, f"    described_as: {value}", 1), encoding="utf-8")
+    with pytest.raises((DataErrors, InputError)) as exc:
+        compile_dataset(project_copy)
+    assert "entities.yaml" in str(exc.value) and words in str(exc.value)

@@ -45,6 +45,7 @@ import pyoxigraph as ox
 
 from . import ids
 from .errors import InputError, StoreError
+from .store.execute import QueryTimeout
 from .store.execute import _term as _from_plain
 
 SEARCH_FILE = "search.sqlite"
@@ -190,6 +191,8 @@ def require_fts5() -> None:
 # -- terms: RDF terms <-> JSON ------------------------------------------------------------------
 
 def _encode(term: Any) -> Any:
+    """The worker's plain form of a term (``store/_worker.py``'s ``_term``, which cannot be imported:
+    that module ignores SIGINT when loaded), with lists for tuples once stored as JSON."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -446,8 +449,6 @@ class SearchIndex:
             found = [json.loads(terms) for (terms,) in conn.execute(sql, params)]
         except sqlite3.OperationalError as exc:
             if deadline is not None and time.monotonic() > deadline:
-                from .store.execute import QueryTimeout
-
                 raise QueryTimeout(timeout) from None
             raise StoreError(f"the search index {self.path} could not answer: {exc}") from None
         except sqlite3.Error as exc:
