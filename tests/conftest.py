@@ -134,3 +134,28 @@ def live_server(project: Project, built_store: EmbeddedStore):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def remote_server(tmp_path_factory: pytest.TempPathFactory, project: Project):
+    """``remote_server("oxigraph")`` / ``("virtuoso")``: that SPARQL server on loopback, started at
+    its first use in the session and loaded with the shipped data by esgkg's remote build; all are
+    stopped at the end. A server that is not installed skips the test (``tests/servers.py``)."""
+    from esgkg.remote_build import build_remote
+    from esgkg.store import RemoteStore
+    from servers import running
+
+    started: dict = {}
+
+    def get(kind: str):
+        if kind not in started:
+            gen = running(kind, tmp_path_factory.mktemp(kind))
+            server = next(gen)
+            started[kind] = (server, gen)
+            server.store = RemoteStore.open(server.url, env=server.env)
+            build_remote(project, server.store)
+        return started[kind][0]
+
+    yield get
+    for _server, gen in started.values():
+        next(gen, None)

@@ -8,6 +8,9 @@ The README's fenced blocks are read as a newcomer would copy them:
   fixture (a real ``esgkg serve`` on a free port); ``curl ...`` lines run against that server, the
   README's ``http://127.0.0.1:8000`` replaced by its address; any other command must be in
   ``NOT_RUN`` with the reason, so a new README command that is neither run nor listed fails here;
+- a command's leading ``NAME=value`` words are set in the environment; a command naming one of
+  the README's remote store URLs (``REMOTE_URLS``) runs against that server started by the tests
+  (its own credentials replacing the README's), and ``oxigraph serve`` is stood in for by it;
 - ```sparql blocks run through the API and must return rows;
 - ```python blocks are executed with the store path put into ``esgkg.open()`` and must print.
 """
@@ -26,6 +29,9 @@ from esgkg.api import KnowledgeGraph
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 README_BASE = re.compile(r"https?://(?:127\.0\.0\.1|localhost):8000")
+# The README's remote stores, stood in for by the servers the tests start (conftest's remote_server)
+REMOTE_URLS = {"http://127.0.0.1:7878/query": "oxigraph", "http://127.0.0.1:8890/sparql": "virtuoso"}
+ENV_WORD = re.compile(r"[A-Z_][A-Z0-9_]*=.*")
 SHELL_FENCES = {"bash", "sh", "shell", "console"}
 
 # Commands a test cannot run, each with the reason (matched as the start of the command).
@@ -181,6 +187,18 @@ def test_readme_item_runs(kind, text, run, kg, built_store, tmp_path, monkeypatc
         assert capsys.readouterr().out.strip(), "the README's Python example prints nothing"
         return
     words = shlex.split(text)
+    while ENV_WORD.fullmatch(words[0]):
+        name, _, value = words.pop(0).partition("=")
+        monkeypatch.setenv(name, value)
+    for url, kind in REMOTE_URLS.items():
+        if url in words or (words[0] == "oxigraph" and kind == "oxigraph"):
+            server = request.getfixturevalue("remote_server")(kind)
+            for name, value in server.env.items():
+                monkeypatch.setenv(name, value)
+            words = [server.url if w == url else w for w in words]
+    if words[0] == "oxigraph":
+        assert words[1] == "serve" and "--location" in words and "--bind" in words, text
+        return  # stood in for by the server remote_server started the same way (tests/servers.py)
     if words[0] == "esgkg":
         _run_esgkg(words, run, tmp_path, monkeypatch, request)
     elif words[0] == "curl":

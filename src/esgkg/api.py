@@ -16,7 +16,7 @@ from .errors import InputError
 from .project import Project, find_project
 from .query import NamedQuery, catalogue
 from .search import SEARCHABLE, SearchResult, search_text
-from .store import EmbeddedStore
+from .store import Store, open_store
 from .store.execute import DEFAULT_TIMEOUT, QueryResult
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -81,7 +81,7 @@ class Result:
 class KnowledgeGraph:
     """The graph of a built store, with the project's named queries."""
 
-    def __init__(self, store: EmbeddedStore, project: Project | None):
+    def __init__(self, store: Store, project: Project | None):
         self.store = store
         self.project = project
         self._queries: dict[str, NamedQuery] | None = None
@@ -179,16 +179,28 @@ class KnowledgeGraph:
         if name in SEARCHABLE:
             if "text" in params:
                 search_text(params["text"])
-            text = named.bindings(params, codes=self.codes)["text"].value
-            self.graphs_for(report)  # an unknown report is an error
-            return self.store.search_index().search(name, text, report=report, limit=limit,
-                                                    offset=offset or 0, timeout=timeout)
+            bindings = named.bindings(params, codes=self.codes)
+            graphs = self.graphs_for(report)  # an unknown report is an error
+            index = self.store.search_index()
+            if index is None:  # a store without a full-text index (remote): the query's SPARQL, paged
+                return self._page(named, bindings, graphs, limit, offset or 0, timeout)
+            return index.search(name, bindings["text"].value, report=report, limit=limit,
+                                offset=offset or 0, timeout=timeout)
         if offset:
             raise InputError(f"offset pages {' and '.join(SEARCHABLE)}; query {name} returns all its "
                              "rows (or the first --limit)")
         bindings = named.bindings(params, codes=self.codes)
         return self.store.query(named.text, graphs=self.graphs_for(report), bindings=bindings,
                                 timeout=timeout, limit=limit, allow_service=allow_service)
+
+    def _page(self, named: NamedQuery, bindings: dict, graphs: list[str] | None, limit: int | None,
+              offset: int, timeout: float | None) -> SearchResult:
+        """Rows ``offset`` to ``offset + limit`` of a searchable query run as SPARQL."""
+        cap = None if limit is None else offset + limit
+        with self.store.query(named.text, graphs=graphs, bindings=bindings, timeout=timeout,
+                              limit=cap) as result:
+            rows = list(result)
+        return SearchResult(result.variables, rows[offset:], result.truncated, offset)
 
     def stream_sparql(self, sparql: str, *, report: str | None = None,
                       timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = None,
@@ -202,13 +214,17 @@ class KnowledgeGraph:
 
 
 def open_graph(path: str | Path | None = None) -> KnowledgeGraph:
-    """Open the store at ``path`` (default: the current project's store).
+    """Open the store at ``path``: a folder, or the http(s) URL of a SPARQL query endpoint
+    (default: the current project's store, see ``Project.store_location``).
 
     The named queries come from the project found from the working directory, else from the
     store's folder, else from the source tree esgkg is installed from (an editable install).
     """
+    from .store import is_remote
+
     project: Project | None = None
-    starts = [Path.cwd(), *([Path(path).resolve()] if path else []), Path(__file__).resolve().parent]
+    local = path is not None and not is_remote(str(path))
+    starts = [Path.cwd(), *([Path(path).resolve()] if local else []), Path(__file__).resolve().parent]
     for start in starts:
         try:
             project = find_project(start)
@@ -218,5 +234,5 @@ def open_graph(path: str | Path | None = None) -> KnowledgeGraph:
     if path is None:
         if project is None:
             raise InputError("no project found: pass the store's path to esgkg.open()")
-        path = project.default_store
-    return KnowledgeGraph(EmbeddedStore(Path(path)), project)
+        path = project.store_location
+    return KnowledgeGraph(open_store(path, project.root if project else None), project)

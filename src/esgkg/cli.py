@@ -21,8 +21,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 out = Console()
 err = Console(stderr=True)
 
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder (default: "
-                     "$ESGKG_STORE or <project>/.esgkg/store).")]
+StoreOpt = Annotated[str | None, typer.Option("--store", help="Store folder, or the URL of a SPARQL "
+                     "1.1 query endpoint (default: $ESGKG_STORE, url in .esgkg/store.toml, or "
+                     "<project>/.esgkg/store).")]
 ReportOpt = Annotated[str | None, typer.Option("--report", "-r", help="Only this report's "
                       "graph (plus ontology and vocabularies), e.g. calb-2023.")]
 FormatOpt = Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}; "
@@ -38,8 +39,24 @@ def _project() -> Project:
     return find_project()
 
 
-def _store_path(store: Path | None) -> Path:
-    return store if store is not None else _project().default_store
+def _store_location(store: str | None) -> Path | str:
+    """--store as given (a folder or an http(s) URL), else the project's store location."""
+    from .store import is_remote
+
+    if store is None:
+        return _project().store_location
+    return store if is_remote(store) else Path(store)
+
+
+def _open_store(store: str | None):
+    """The store of --store (embedded or remote), opened; a missing one is a StoreError."""
+    from .store import open_store
+
+    try:
+        root = _project().root
+    except EsgkgError:
+        root = None
+    return open_store(_store_location(store), root)
 
 
 @app.callback()
@@ -57,18 +74,23 @@ def build(
 ) -> None:
     """Compile ontology + vocabularies + data/ into the store (atomically, one build at a time)."""
     from .build import build as run_build
+    from .remote_build import build_remote
+    from .store import is_remote
     from .store.builds import build_lock
 
     try:
         project = _project()
-        path = _store_path(store)
+        path = _store_location(store)
         with err.status("building ...") as status:
             def say(msg: str) -> None:
                 status.update(escape(msg))
                 err.log(escape(msg))
 
-            with build_lock(path, wait, on_wait=say):  # held from the compile on; the load reenters it
-                result = run_build(project, path, progress=say)
+            if is_remote(path):
+                result = build_remote(project, _open_store(store), progress=say)
+            else:
+                with build_lock(path, wait, on_wait=say):  # held from the compile on; the load reenters it
+                    result = run_build(project, path, progress=say)
     except EsgkgError as exc:
         _fail(exc)
     table = Table(title=f"built {result.total:,} triples into {result.path}")
@@ -87,10 +109,9 @@ def stats(
 ) -> None:
     """Triples per named graph and instances per class of the report data."""
     from .stats import instances_per_class, markdown, triples_per_graph
-    from .store import EmbeddedStore
 
     try:
-        kg = EmbeddedStore(_store_path(store))
+        kg = _open_store(store)
         if as_markdown:
             sys.stdout.write(markdown(kg))
             return
@@ -168,7 +189,7 @@ def _print_rows(names, rows, fmt: str) -> int:
     return len(rows)
 
 
-def _run_select(kind: str, text: str, store: Path | None, report: str | None, fmt: str | None,
+def _run_select(kind: str, text: str, store: str | None, report: str | None, fmt: str | None,
                 params: dict | None = None, *, timeout: float = QUERY_TIMEOUT, limit: int | None = None,
                 offset: int | None = None, allow_service: bool = False) -> None:
     """Run a named query (``kind`` 'named') or a SPARQL text ('sparql') and stream its answer out.
@@ -179,7 +200,6 @@ def _run_select(kind: str, text: str, store: Path | None, report: str | None, fm
     from .api import KnowledgeGraph
     from .render import ask_json, write_graph
     from .search import DEFAULT_LIMIT, SEARCHABLE
-    from .store import EmbeddedStore
     from .store.execute import QueryTimeout
     from .store.guard import query_form
 
@@ -190,7 +210,7 @@ def _run_select(kind: str, text: str, store: Path | None, report: str | None, fm
     as_table = fmt == "table" or (fmt is None and form == "SELECT" and sys.stdout.isatty())
     cap = min(limit, TABLE_ROWS) if as_table and limit is not None else (TABLE_ROWS if as_table else limit)
     try:
-        kg = KnowledgeGraph(EmbeddedStore(_store_path(store)), _project())
+        kg = KnowledgeGraph(_open_store(store), _project())
         opts = {"report": report, "timeout": timeout or None, "limit": cap, "allow_service": allow_service}
         result = (kg.stream_named(text, params, offset=offset, **opts) if kind == "named"
                   else kg.stream_sparql(text, **opts))
@@ -301,7 +321,6 @@ def validate(
     import json
     from dataclasses import asdict
 
-    from .store import EmbeddedStore
     from .validate import SEVERITIES
     from .validate import validate as run_validate
 
@@ -312,7 +331,7 @@ def validate(
         if fmt not in ("text", "json", "turtle"):
             raise EsgkgError(f"unknown format {fmt!r} (text, json or turtle)")
         shown = SEVERITIES[: SEVERITIES.index(wanted) + 1]
-        results = run_validate(EmbeddedStore(_store_path(store)), _project().shapes_dir, report)
+        results = run_validate(_open_store(store), _project().shapes_dir, report)
     except EsgkgError as exc:
         _fail(exc)
     if fmt == "json":
@@ -378,10 +397,9 @@ def export(
     """Export the graph (or one report) as RDF, JSON-LD or the observations CSV; same store, same bytes."""
     from .export import csvw, jsonld
     from .export.formats import export as run_export
-    from .store import EmbeddedStore
 
     try:
-        kg = EmbeddedStore(_store_path(store))
+        kg = _open_store(store)
         if fmt in ("csv", "csvw-metadata") and (report or reconciled):
             raise EsgkgError("the observations CSV covers every report; --report/--reconciled are for RDF")
         if fmt == "jsonld" and reconciled:
@@ -416,7 +434,6 @@ def release(
     from datetime import date
 
     from .export.release import release as run_release
-    from .store import EmbeddedStore
 
     try:
         project = _project()
@@ -428,7 +445,7 @@ def release(
                 raise EsgkgError(f"--date {issued!r} is not a date (YYYY-MM-DD)") from None
         target = out_dir or project.root / "releases" / version
         with err.status("releasing ...") as status:
-            files = run_release(EmbeddedStore(_store_path(store)), target, version, project.shapes_dir,
+            files = run_release(_open_store(store), target, version, project.shapes_dir,
                                 issued=when, progress=lambda msg: status.update(escape(msg)))
     except EsgkgError as exc:
         _fail(exc)
@@ -532,8 +549,8 @@ def serve(
 
     try:
         project = _project()
-        config = ServerConfig.from_env(store=_store_path(store), project_root=project.root, timeout=timeout,
-                                       max_rows=max_rows, allow_service=allow_service)
+        config = ServerConfig.from_env(store=_store_location(store), project_root=project.root,
+                                       timeout=timeout, max_rows=max_rows, allow_service=allow_service)
         from .serve.app import create_app
 
         web = create_app(config)  # opens the store: a missing or broken one fails here, before listening

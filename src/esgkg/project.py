@@ -44,8 +44,21 @@ class Project:
 
     @property
     def default_store(self) -> Path:
+        """The embedded store's folder: $ESGKG_STORE (a folder), else ``<project>/.esgkg/store``."""
         env = os.environ.get(STORE_ENV)
-        return Path(env) if env else self.root / ".esgkg" / "store"
+        return Path(env) if env and not _is_url(env) else self.root / ".esgkg" / "store"
+
+    @property
+    def store_location(self) -> Path | str:
+        """Where the store is when ``--store`` is not given: $ESGKG_STORE (a folder or the URL of
+        a SPARQL query endpoint), else ``url`` in ``.esgkg/store.toml``, else ``.esgkg/store``."""
+        env = os.environ.get(STORE_ENV)
+        if env:
+            return env if _is_url(env) else Path(env)
+        from .store.remote import read_config
+
+        url = (read_config(self.root) or {}).get("url")
+        return url if url else self.default_store
 
     def report_dirs(self) -> list[Path]:
         """Each folder of ``data/`` that holds a report's sources, sorted by name."""
@@ -55,6 +68,10 @@ class Project:
             p for p in self.data_dir.iterdir()
             if p.is_dir() and not p.name.startswith((".", "_"))
         )
+
+
+def _is_url(text: str) -> bool:
+    return text.lower().startswith(("http://", "https://"))
 
 
 def find_project(start: Path | None = None) -> Project:

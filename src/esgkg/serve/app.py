@@ -10,7 +10,7 @@ from flask_cors import CORS
 
 from ..api import KnowledgeGraph
 from ..project import Project
-from ..store import EmbeddedStore
+from ..store import is_remote, open_store
 from .config import ServerConfig
 
 
@@ -30,11 +30,18 @@ class GraphHolder:
         self.generation = 0  # bumps at each reopen (pages may cache per generation)
 
     def get(self) -> KnowledgeGraph:
-        current = (self.config.store / "current").resolve()
+        if is_remote(self.config.store):  # the engine serves its latest data itself: opened once
+            with self._lock:
+                if self._kg is None:
+                    self._kg = KnowledgeGraph(open_store(self.config.store, self.config.project_root),
+                                              self.project)
+                    self.generation += 1
+                return self._kg
+        current = (Path(self.config.store) / "current").resolve()
         with self._lock:
             if self._kg is None or current != self._path:
                 old = self._kg
-                self._kg = KnowledgeGraph(EmbeddedStore(self.config.store), self.project)
+                self._kg = KnowledgeGraph(open_store(self.config.store), self.project)
                 self._path = self._kg.store.path
                 self.generation += 1
                 if old is not None:

@@ -13,7 +13,7 @@ UPDATE_TOKEN_ENV = "ESGKG_UPDATE_TOKEN"  # set it to enable SPARQL Update (with 
 class ServerConfig:
     """What the server allows. Read-only, no SERVICE, a time limit and a row cap by default."""
 
-    store: Path
+    store: Path | str  # a store folder, or the URL of a remote SPARQL store
     project_root: Path | None = None
     timeout: float = 10.0  # seconds per query
     max_rows: int = 10_000  # rows (or triples) a response may hold; more is an error, not a cut

@@ -268,10 +268,10 @@ VALIDATION_WAIT = 2.0  # seconds a request waits for a running validation before
 
 def _validate_in_child(store_root: str, shapes_dir: str) -> list[dict[str, Any]]:
     """Run in a spawned process: validate every report of the store, as plain dicts."""
-    from ..store import EmbeddedStore
+    from ..store import is_remote, open_store
     from ..validate import validate
 
-    store = EmbeddedStore(Path(store_root))
+    store = open_store(store_root if is_remote(store_root) else Path(store_root))
     try:
         return [{"report": r.report, "conforms": r.conforms, "findings": [asdict(f) for f in r.findings]}
                 for r in validate(store, Path(shapes_dir))]
@@ -310,7 +310,7 @@ def validation_job(holder) -> ValidationJob:
             for old in [k for k in _validation if k[0] == key[0] and k != key]:
                 del _validation[old]
             job = _validation[key] = ValidationJob()
-            args = (job, holder.config.store, holder.project.shapes_dir)
+            args = (job, str(holder.config.store), holder.project.shapes_dir)
             threading.Thread(target=_run_validation, args=args, daemon=True, name="esgkg-validation").start()
     return job
 

@@ -28,6 +28,7 @@ from ..errors import InputError, StoreError
 from ..namespaces import PREFIXES, VOCAB
 from ..query import OPTIONAL, closest
 from ..search import DEFAULT_LIMIT, SEARCHABLE, page_bounds
+from ..store import is_remote
 from ..store.builds import read_marker
 from ..store.execute import QueryResult, QueryTimeout
 from ..store.guard import UPDATE_KEYWORDS, keywords, query_form, uses_service
@@ -284,6 +285,9 @@ def _update(text: str) -> Response:
             raise HttpError(400, f"{name} is not supported: name the graphs in the update (USING, GRAPH)")
     if not text.strip():
         raise HttpError(400, "the update is empty")
+    if is_remote(config.store):
+        raise HttpError(501, "this endpoint serves a remote store: send SPARQL Update to that engine's "
+                             "own update endpoint (esgkg writes a remote store only by `esgkg build`)")
     if not config.allow_service:
         if uses_service(text):
             raise HttpError(403, SERVICE_REFUSED)
@@ -358,7 +362,8 @@ def _service_description() -> Response:
     for name in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                  "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
         triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)))
-    counts = (read_marker(kg.store.path) or {}).get("graphs", {})
+    counts = ((read_marker(kg.store.path) or {}).get("graphs", {}) if kg.store.path is not None
+              else kg.store.count_per_graph())
     xsd_integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
     triples.append(ox.Triple(default, ox.NamedNode(VOID_TRIPLES),
                              ox.Literal(str(sum(counts.values())), datatype=xsd_integer)))

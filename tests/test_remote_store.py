@@ -1,0 +1,275 @@
+"""The same product on an external SPARQL engine: Oxigraph server and Virtuoso, started on
+loopback by these tests (tests/servers.py), loaded by esgkg's build over the Graph Store
+Protocol, and asked every named query and the whole validation. The embedded store, whose
+answers the other test files check against the report pages, is the reference: a remote store
+must give the same answers.
+
+Two answers are compared as sets of rows, each cell's ``, `` or ``; ``-separated list sorted
+(GROUP_CONCAT's order is unspecified in SPARQL, and engines differ) and an unbound cell equal
+to an empty one.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from esgkg.api import KnowledgeGraph
+from esgkg.errors import InputError, StoreError
+from esgkg.remote_build import build_remote
+from esgkg.store import RemoteStore, is_remote, open_store
+from esgkg.store.execute import QueryTimeout
+from esgkg.store.remote import StoreConfig, read_config
+from esgkg.validate import validate
+from servers import client_env, free_port
+
+# Virtuoso 7.2.5 (Debian 12's package) departs from SPARQL 1.1 in these named queries; each
+# reason was found by reducing the query on that server (see the closing note of issue 14).
+VIRTUOSO_DEVIATIONS = {
+    "sites-with-standard": "a zero-length `skos:broader*` path from a bound node matches nothing",
+    "operating-sites-without-standard": "the same `skos:broader*` path inside FILTER NOT EXISTS",
+    "sites": "Virtuoso fails to compile it (SQ156 internal optimized compiler error)",
+    "indicator-values": "an OPTIONAL whose FILTER reads an outer variable binds where SPARQL does not",
+    "find-figure": "a boolean expression comes back as the integer 0 or 1",
+}
+
+
+def _cell(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    return "|".join(sorted(re.split(r"; |, ", str(value))))
+
+
+def _rows(result) -> list[tuple[str, ...]]:
+    return sorted(tuple(_cell(v) for v in row.values()) for row in result.rows)
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def server(request, remote_server):
+    """Each server in turn (started once per session, see conftest's ``remote_server``)."""
+    return remote_server(request.param)
+
+
+@pytest.fixture(scope="module")
+def embedded_kg(built_store, project) -> KnowledgeGraph:
+    return KnowledgeGraph(built_store, project)
+
+
+@pytest.fixture(scope="module")
+def remote_kg(server, project) -> KnowledgeGraph:
+    return KnowledgeGraph(server.store, project)
+
+
+def test_the_remote_store_holds_every_graph_with_the_embedded_counts(server, built_store):
+    assert server.store.graphs() == built_store.graphs()
+    assert server.store.count_per_graph() == built_store.count_per_graph()
+
+
+def test_every_named_query_gives_the_embedded_answer(server, remote_kg, embedded_kg):
+    differ = []
+    for name in embedded_kg.queries:
+        expected = _rows(embedded_kg.query(name, limit=None))
+        try:
+            got = _rows(remote_kg.query(name, limit=None))
+        except StoreError as exc:
+            got = [("error", str(exc)[:100])]
+        if got != expected:
+            differ.append(name)
+    known = set(VIRTUOSO_DEVIATIONS) if server.name == "virtuoso" else set()
+    assert set(differ) == known, f"{server.name}: these differ from the embedded store: {differ}"
+
+
+def test_a_query_restricted_to_one_report_sees_only_that_report(remote_kg, embedded_kg):
+    sparql = "SELECT DISTINCT ?site WHERE { ?site a org:Site } ORDER BY ?site"
+    seen = {}
+    for report in ("calb-2023", "seres-2023"):
+        got = remote_kg.query(sparql, report=report).rows
+        assert got == embedded_kg.query(sparql, report=report).rows
+        seen[report] = {r["site"] for r in got}
+    assert seen["calb-2023"] and seen["seres-2023"]
+    assert not seen["calb-2023"] & seen["seres-2023"]  # the two companies share no site
+
+
+def test_search_pages_the_same_rows_as_the_index(remote_kg, embedded_kg):
+    first = remote_kg.query("find", text="base", limit=3, offset=0)
+    second = remote_kg.query("find", text="base", limit=3, offset=3)
+    whole = embedded_kg.query("find", text="base", limit=None)
+    assert len(first) == 3 and first.truncated
+    assert {r["thing"] for r in first.rows + second.rows} <= {r["thing"] for r in whole.rows}
+    assert not {r["thing"] for r in first.rows} & {r["thing"] for r in second.rows}
+
+
+def test_validation_finds_what_it_finds_on_the_embedded_store(server, shipped_validation, project):
+    remote = {r.report: r for r in validate(server.store, project.shapes_dir)}
+    assert set(remote) == set(shipped_validation)
+    for report, expected in shipped_validation.items():
+        got = remote[report]
+        for severity in ("Violation", "Warning", "Info"):
+            assert got.count(severity) == expected.count(severity), (report, severity)
+        assert ({(f.severity, f.shape, f.focus) for f in got.findings}
+                == {(f.severity, f.shape, f.focus) for f in expected.findings})
+
+
+def test_ask_construct_and_limits_go_through_the_same_interface(server):
+    store = server.store
+    with store.query("ASK { ?s a org:Site }") as result:
+        assert result.form == "ask" and bool(result)
+    with store.query("CONSTRUCT { ?s a org:Site } WHERE { ?s a org:Site }", limit=2) as result:
+        triples = list(result)
+    assert result.form == "graph" and len(triples) == 2 and result.truncated
+    assert all(isinstance(t, ox.Triple) for t in triples)
+
+
+def test_updates_service_and_bad_queries_are_refused_before_the_server_sees_them(server):
+    store = server.store
+    with pytest.raises(InputError, match="read-only"):
+        store.query("DROP ALL")
+    with pytest.raises(InputError, match="SERVICE"):
+        store.query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    with pytest.raises(InputError, match="malformed SPARQL"):
+        store.query("SELECT ?s WHERE { ?s ?p }")
+    assert store.count_per_graph()  # nothing was lost
+
+
+def test_a_runaway_query_stops_at_its_time_limit(server):
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    with pytest.raises(QueryTimeout):
+        server.store.select(runaway, timeout=1.0)
+
+
+def test_a_reload_is_idempotent_and_drops_only_esgkg_graphs_it_no_longer_has(server, project, built_store):
+    store = server.store
+    foreign = "http://example.org/not-esgkg"
+    stale = "https://w3id.org/esgkg/graph/report/gone-2020"
+    triple = b"<http://example.org/s> <http://example.org/p> \"1\" .\n"
+    store._request("PUT", store._graph_url(foreign), data=triple,
+                   headers={"Content-Type": "application/n-triples"})
+    store.replace_graphs([(stale, triple.replace(b'"1"', b'"2"'))], drop_others=False)
+    assert stale in store.graphs()
+    build_remote(project, store)  # a reload over the same data (the fixture built it once)
+    assert store.graphs() == built_store.graphs()  # the stale report is gone; the foreign graph unseen
+    assert store.count_per_graph() == built_store.count_per_graph()
+    ask = f"ASK {{ GRAPH <{foreign}> {{ ?s ?p ?o }} }}"
+    with store.query(ask, graphs=[foreign]) as result:
+        assert bool(result)  # still there: esgkg deletes only its own graphs
+
+
+def test_the_cli_builds_queries_and_validates_over_the_url(server, project, built_store):
+    env = client_env(server)
+    cli = [sys.executable, "-m", "esgkg.cli"]
+    built = subprocess.run([*cli, "build", "--store", server.url], cwd=project.root, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    asked = subprocess.run([*cli, "query", "ghg-emissions", "--store", server.url, "--format", "csv"],
+                           cwd=project.root, env=env, capture_output=True, text=True, timeout=120)
+    local = subprocess.run([*cli, "query", "ghg-emissions", "--format", "csv"], cwd=project.root,
+                           env={**env, "ESGKG_STORE": str(built_store.root)},
+                           capture_output=True, text=True, timeout=120)
+    assert asked.returncode == 0, asked.stderr
+    assert sorted(asked.stdout.splitlines()) == sorted(local.stdout.splitlines())
+    checked = subprocess.run([*cli, "validate", "--store", server.url, "--format", "json"],
+                             cwd=project.root, env=env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stderr  # no Violation, as on the embedded store
+
+
+def test_the_endpoint_serves_a_remote_store(server, project, monkeypatch):
+    from esgkg.serve.app import create_app
+    from esgkg.serve.config import ServerConfig
+
+    for key, value in server.env.items():
+        monkeypatch.setenv(key, value)
+    app = create_app(ServerConfig(store=server.url, project_root=project.root))
+    client = app.test_client()
+    answer = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a org:Site }"},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200
+    assert int(answer.get_json()["results"]["bindings"][0]["n"]["value"]) > 0
+    refused = client.post("/sparql", data={"update": "DROP ALL"})
+    assert refused.status_code in (403, 501)
+
+
+# --- without a server -------------------------------------------------------------------------
+
+
+def test_a_url_is_a_remote_store_and_a_folder_is_not():
+    assert is_remote("http://127.0.0.1:7878/query") and is_remote("HTTPS://example.org/sparql")
+    assert not is_remote("/tmp/store") and not is_remote(Path("http:/x")) and not is_remote(None)
+
+
+def test_the_endpoints_of_the_two_engines_are_derived_from_the_query_url():
+    ox_cfg = StoreConfig.from_url("http://127.0.0.1:7878/query")
+    assert (ox_cfg.update, ox_cfg.graph_store, ox_cfg.graph_param) == (
+        "http://127.0.0.1:7878/update", "http://127.0.0.1:7878/store", "graph")
+    virt = StoreConfig.from_url("http://h:8890/sparql", authenticated=True)
+    assert (virt.update, virt.graph_store, virt.graph_param) == (
+        "http://h:8890/sparql-auth", "http://h:8890/sparql-graph-crud-auth", "graph-uri")
+    other = StoreConfig.from_url("http://h/ds/q", {"graph_store": "http://h/ds/data"})
+    assert other.graph_store == "http://h/ds/data" and other.update == ""
+
+
+def test_credentials_never_come_from_the_url_or_a_file(tmp_path):
+    with pytest.raises(InputError, match="must not carry a user or password"):
+        StoreConfig.from_url("http://dba:secret@127.0.0.1:8890/sparql")
+    (tmp_path / ".esgkg").mkdir()
+    (tmp_path / ".esgkg" / "store.toml").write_text('[store]\nurl = "http://h/sparql"\npassword = "x"\n')
+    with pytest.raises(InputError, match="must not be written in a file"):
+        read_config(tmp_path)
+    (tmp_path / ".esgkg" / "store.toml").write_text('[store]\nurl = "http://h/sparql"\nendpoint = "x"\n')
+    with pytest.raises(InputError, match="unknown key"):
+        read_config(tmp_path)
+    (tmp_path / ".esgkg" / "store.toml").write_text("[store\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        read_config(tmp_path)
+    with pytest.raises(InputError, match="ESGKG_STORE_AUTH"):
+        RemoteStore(StoreConfig.from_url("http://h/sparql"), env={"ESGKG_STORE_AUTH": "kerberos"})
+    with pytest.raises(InputError, match="both"):
+        RemoteStore(StoreConfig.from_url("http://h/sparql"), env={"ESGKG_STORE_USER": "dba"})
+
+
+def test_nothing_listening_is_a_store_error_naming_the_url():
+    url = f"http://127.0.0.1:{free_port()}/query"
+    with pytest.raises(StoreError, match=re.escape(url)):
+        open_store(url)
+
+
+def test_a_server_answering_something_else_is_a_clear_error(tmp_path):
+    """An HTTP server that is not a SPARQL endpoint (here Python's static file server)."""
+    port = free_port()
+    (tmp_path / "query").write_text("not json")
+    web = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                           cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        with pytest.raises(StoreError, match=f"127.0.0.1:{port}"):
+            open_store(f"http://127.0.0.1:{port}/query")
+    finally:
+        web.terminate()
+        web.wait(timeout=10)
+
+
+def test_the_export_is_the_embedded_export(server, built_store):
+    """Same bytes from the Oxigraph server; from Virtuoso the same number of quads (it writes
+    typed literals in canonical form, e.g. an xsd:decimal 1.50 as 1.5, so bytes may differ)."""
+    import io
+
+    from esgkg.export.formats import export
+
+    remote, local = io.BytesIO(), io.BytesIO()
+    export(server.store, "nquads", remote)
+    export(built_store, "nquads", local)
+    if server.name == "oxigraph":
+        assert remote.getvalue() == local.getvalue()
+    else:
+        assert len(remote.getvalue().splitlines()) == len(local.getvalue().splitlines())
