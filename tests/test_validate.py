@@ -110,3 +110,101 @@ def test_the_count_shapes_name_no_company_figure_or_page(project):
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     for word in ("calb", "seres", "/id/", "industrial-bases", "board-committees", "ProductionBase"):
         assert word not in body
+
+
+# --- the two engines, the cache, any store --------------------------------------------------
+
+ALL_FIXTURES = [VALID, *INVALID, *VALID_VARIANTS]
+
+
+def _everything(result) -> tuple:
+    return result.conforms, [tuple(vars(f).values()) for f in result.findings]
+
+
+@pytest.mark.parametrize("path", ALL_FIXTURES, ids=[f"{p.parent.name}/{p.stem}" for p in ALL_FIXTURES])
+def test_the_fast_engine_gives_pyshacls_results(path, shapes, context):
+    """Core constraints compiled to SPARQL (validate_core) give pyshacl's results, field by field,
+    and the same sh:ValidationReport graph."""
+    from rdflib.compare import isomorphic
+
+    data = _fixture(path)[0] if path != VALID else Graph().parse(VALID, format="turtle")
+    fast = validate_graph("fx-2023", data, context, shapes, engine="fast")
+    reference = validate_graph("fx-2023", data, context, shapes, engine="pyshacl")
+    assert _everything(fast) == _everything(reference)
+    assert isomorphic(fast.results_graph, reference.results_graph)
+
+
+def test_the_shapes_compile_to_the_fast_engine(shapes):
+    from esgkg.validate import engine_for
+
+    assert engine_for(shapes) == "fast"
+
+
+def test_shapes_the_fast_engine_does_not_cover_fall_back_to_pyshacl(shapes, context):
+    from rdflib import BNode, Literal
+    from rdflib.namespace import RDF
+
+    from esgkg.namespaces import SH
+    from esgkg.validate import engine_for
+
+    extra = Graph()
+    extra += shapes
+    shape, prop = URIRef("https://example.org/shape/NoteShape"), BNode()
+    extra.add((shape, RDF.type, SH.NodeShape))
+    extra.add((shape, SH.targetClass, URIRef("https://w3id.org/esgkg/ontology#ESGReport")))
+    extra.add((shape, SH.property, prop))
+    extra.add((prop, SH.path, URIRef("https://example.org/note")))
+    extra.add((prop, SH.minLength, Literal(3)))
+    assert engine_for(extra) == "pyshacl"
+    result = validate_graph("fx-2023", Graph().parse(VALID, format="turtle"), context, extra)
+    assert result.conforms
+
+
+class _BareStore:
+    """A store with nothing but the interface validation may use (as a remote backend has)."""
+
+    def __init__(self, store, cache_dir=None):
+        self._store, self.cache_dir = store, cache_dir
+
+    def graphs(self) -> list[str]:
+        return self._store.graphs()
+
+    def dump_graph(self, graph: str) -> bytes:
+        return self._store.dump_graph(graph)
+
+
+def test_validation_needs_only_the_store_interface_and_caches_its_findings(
+        built_store, project, shipped_validation, tmp_path, monkeypatch):
+    from esgkg import validate as module
+
+    expected = {r: _everything(v) for r, v in shipped_validation.items()}
+    bare = _BareStore(built_store)  # no cache_dir: nothing cached
+    assert {r.report: _everything(r) for r in module.validate(bare, project.shapes_dir)} == expected
+
+    cached = _BareStore(built_store, tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "stale.json").write_text("{}")
+    first = module.validate(cached, project.shapes_dir, workers=1)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == len(expected)  # the stale one pruned
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("validated again although nothing changed")
+
+    monkeypatch.setattr(module._Job, "run", refuse)
+    again = module.validate(cached, project.shapes_dir)
+    assert [_everything(r) for r in again] == [_everything(r) for r in first]
+    assert {r.report: _everything(r) for r in again} == expected
+    assert [len(r.results_graph) for r in again] == [len(r.results_graph) for r in first]
+
+
+def test_the_pyshacl_engine_gives_the_same_findings_on_the_shipped_data(built_store, project,
+                                                                        shipped_validation):
+    from rdflib.compare import isomorphic
+
+    from esgkg.validate import validate
+
+    reference = validate(built_store, project.shapes_dir, engine="pyshacl", cache=False)
+    assert {r.report for r in reference} == set(shipped_validation)
+    for r in reference:
+        assert _everything(r) == _everything(shipped_validation[r.report])
+        assert isomorphic(r.results_graph, shipped_validation[r.report].results_graph)

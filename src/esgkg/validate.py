@@ -4,16 +4,28 @@ Each report graph is validated on its own, together with the ontology and vocabu
 refers to (never the whole store, never with OWL-RL closure), so validation time grows linearly
 with the number of reports. Results become ``Finding`` rows a person can read: the report, the
 shape, the severity, the focus node with its label, the pages it comes from, and the message.
+
+Two engines give the same results: ``fast`` (the default where the shapes allow it: core
+constraints compiled to SPARQL, ``validate_core``, and SHACL-SPARQL constraints, both on an
+in-memory Oxigraph store holding the report and its context) and ``pyshacl`` (core constraints in
+pyshacl on rdflib graphs; the reference). The shared context and the shapes are read once per
+run; a report's findings are cached, keyed by a hash of its graph, the context, the shapes and
+this code, in the folder the store offers (beside its builds), so a report is validated again
+only when something it depends on changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -22,9 +34,11 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS
 from .errors import InputError
 from .namespaces import ESGKG, SH, bind_prefixes
 from .sources.files import read_turtle
-from .store import EmbeddedStore
+from .validate_core import CorePlan, Result, compile_core
 
 SEVERITIES = ("Violation", "Warning", "Info")
+ENGINES = ("fast", "pyshacl")
+ENGINE_ENV = "ESGKG_SHACL_ENGINE"  # force an engine (fast or pyshacl); default: fast where it applies
 
 
 @dataclass(frozen=True)
@@ -66,28 +80,32 @@ def load_shapes(shapes_dir: Path) -> Graph:
     return shapes
 
 
-def validate_graph(report: str, data: Graph, context: Graph, shapes: Graph) -> ReportValidation:
+def validate_graph(report: str, data: Graph, context: Graph, shapes: Graph,
+                   engine: str | None = None) -> ReportValidation:
     """Validate one report's graph together with its context (ontology and vocabularies).
 
-    Core constraints run in pyshacl; SHACL-SPARQL constraints run on an in-memory Oxigraph
-    store (pyshacl evaluates them with rdflib's SPARQL engine, which is far slower), with the
-    same results a SHACL-SPARQL engine gives: ``$this`` is each instance of the shape's target
-    class, one result per solution, the message's ``{?var}`` filled from the solution.
+    SHACL-SPARQL constraints run on an in-memory Oxigraph store (pyshacl evaluates them with
+    rdflib's SPARQL engine, which is far slower), with the same results a SHACL-SPARQL engine
+    gives: ``$this`` is each instance of the shape's target class, one result per solution, the
+    message's ``{?var}`` filled from the solution. Core constraints run in the ``engine`` given
+    (``fast`` or ``pyshacl``; default: ``fast`` where the shapes allow it).
     """
-    import pyshacl
+    job = _Job.make(shapes, context.serialize(format="nt", encoding="utf-8"), engine)
+    return _from_payload(job.run(report, data.serialize(format="nt", encoding="utf-8")))
 
-    full = data + context
-    core, sparql = _split_shapes(shapes)
-    conforms, results, _ = pyshacl.validate(
-        full, shacl_graph=core, inference="none", advanced=True, allow_warnings=True,
-    )
-    bind_prefixes(results)
-    report_node = next(iter(results.subjects(RDF.type, SH.ValidationReport)))
-    violations = _run_sparql_constraints(full, sparql, results, report_node)
-    if violations:  # as for the core shapes (allow_warnings): only a Violation breaks conformance
-        results.set((report_node, SH.conforms, Literal(False)))
-    conforms = bool(conforms) and not violations
-    return ReportValidation(report, conforms, _findings(report, results, full, shape_labels(shapes)), results)
+
+def engine_for(shapes: Graph, engine: str | None = None) -> str:
+    """The core engine that will run: ``engine`` (or ``$ESGKG_SHACL_ENGINE``), else ``fast`` if
+    the shapes compile to it, else ``pyshacl``."""
+    wanted = engine or os.environ.get(ENGINE_ENV) or None
+    if wanted is not None and wanted not in ENGINES:
+        raise InputError(f"unknown SHACL engine {wanted!r} ({', '.join(ENGINES)})")
+    if wanted == "pyshacl":
+        return wanted
+    compiles = compile_core(_split_shapes(shapes)[0]) is not None
+    if wanted == "fast" and not compiles:
+        raise InputError("the shapes use SHACL features the fast engine does not cover; use pyshacl")
+    return "fast" if compiles else "pyshacl"
 
 
 def shape_labels(shapes: Graph) -> dict[str, str]:
@@ -99,7 +117,10 @@ def shape_labels(shapes: Graph) -> dict[str, str]:
     return labels
 
 
-def _split_shapes(shapes: Graph) -> tuple[Graph, list[tuple[URIRef, URIRef, URIRef, str, str]]]:
+Constraint = tuple[URIRef, URIRef, URIRef, str, str]  # shape, target class, severity, message, query
+
+
+def _split_shapes(shapes: Graph) -> tuple[Graph, list[Constraint]]:
     """Core shapes graph, and (shape, target class, severity, message, SELECT) per SPARQL constraint."""
     core = Graph()
     core += shapes
@@ -113,42 +134,33 @@ def _split_shapes(shapes: Graph) -> tuple[Graph, list[tuple[URIRef, URIRef, URIR
         )
         severity = shapes.value(shape, SH.severity) or SH.Violation
         for target in shapes.objects(shape, SH.targetClass):
+            # $this ranges over the instances of the target class (and of its subclasses)
+            query = (prefixes + select).replace("$this", "?this")
+            anchor = f" ?this a/<{RDFS.subClassOf}>* <{target}> ."
+            query = re.sub(r"\bWHERE\s*\{", lambda m, a=anchor: m.group(0) + a, query, count=1)
             constraints.append((shape, target, severity, str(shapes.value(constraint, SH.message) or ""),
-                                prefixes + select))
+                                query))
         core.remove((shape, SH.sparql, constraint))
         core.remove((constraint, None, None))
+    constraints.sort(key=lambda c: (str(c[0]), str(c[1])))
     return core, constraints
 
 
 _VAR = re.compile(r"\{[?$](\w+)\}")
 
 
-def _run_sparql_constraints(data: Graph, constraints, results: Graph, report_node) -> int:
-    """Add a validation result per solution of each constraint; return how many are Violations."""
-    store = ox.Store()
-    store.load(input=data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-    added = 0
-    for shape, target, severity, message, select in constraints:
-        # $this ranges over the instances of the target class (and of its subclasses)
-        query = select.replace("$this", "?this")
-        anchor = f" ?this a/<{RDFS.subClassOf}>* <{target}> ."
-        query = re.sub(r"\bWHERE\s*\{", lambda m, a=anchor: m.group(0) + a, query, count=1)
+def _sparql_results(store: ox.Store, constraints: Sequence[Constraint]) -> list[Result]:
+    """A validation result per solution of each SHACL-SPARQL constraint."""
+    out = []
+    for shape, _target, severity, message, query in constraints:
         for solution in store.query(query):
-            node = BNode()
-            results.add((report_node, SH.result, node))
-            results.add((node, RDF.type, SH.ValidationResult))
-            focus = solution["this"]
-            results.add((node, SH.focusNode, URIRef(focus.value)))
-            results.add((node, SH.resultSeverity, severity))
-            results.add((node, SH.sourceShape, shape))
-            results.add((node, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
-            text = _VAR.sub(lambda m, sol=solution: _term_text(sol, m.group(1)), message)
-            results.add((node, SH.resultMessage, Literal(text)))
             value = _term(solution, "value")
-            if value is not None:
-                results.add((node, SH.value, _rdflib_term(value)))
-            added += severity == SH.Violation
-    return added
+            out.append(Result(
+                focus=URIRef(solution["this"].value), severity=severity, shape=shape,
+                component=SH.SPARQLConstraintComponent,
+                message=_VAR.sub(lambda m, sol=solution: _term_text(sol, m.group(1)), message),
+                value=None if value is None else _rdflib_term(value)))
+    return out
 
 
 def _rdflib_term(term) -> URIRef | Literal:
@@ -172,37 +184,81 @@ def _term_text(solution, name: str) -> str:
     return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
 
 
-def _validate_one(report: str, data_nt: bytes, context_nt: bytes, shapes_nt: bytes) -> dict:
-    """Worker process: validate one report graph given as N-Triples; returns plain data."""
-    graphs = []
-    for nt in (data_nt, context_nt, shapes_nt):
-        g = Graph()
-        g.parse(data=nt, format="nt")
-        graphs.append(g)
-    result = validate_graph(report, *graphs)
-    return {"report": report, "conforms": result.conforms,
-            "findings": [asdict(f) for f in result.findings],
-            "results": result.results_graph.serialize(format="nt")}
+def _add_result(graph: Graph, report_node: BNode, r: Result) -> None:
+    node = BNode()
+    graph.add((report_node, SH.result, node))
+    graph.add((node, RDF.type, SH.ValidationResult))
+    graph.add((node, SH.focusNode, r.focus))
+    graph.add((node, SH.resultSeverity, r.severity))
+    graph.add((node, SH.sourceShape, r.shape))
+    graph.add((node, SH.sourceConstraintComponent, r.component))
+    graph.add((node, SH.resultMessage, Literal(r.message)))
+    if r.path is not None:
+        graph.add((node, SH.resultPath, r.path))
+    if r.value is not None:
+        graph.add((node, SH.value, r.value))
 
 
-def _findings(report: str, results: Graph, data: Graph, labels: dict[str, str]) -> list[Finding]:
+def _results_graph(results: Sequence[Result], conforms: bool) -> Graph:
+    """The sh:ValidationReport of ``results``, as pyshacl writes one."""
+    graph = Graph()
+    bind_prefixes(graph)
+    report_node = BNode()
+    graph.add((report_node, RDF.type, SH.ValidationReport))
+    graph.add((report_node, SH.conforms, Literal(conforms)))
+    for r in results:
+        _add_result(graph, report_node, r)
+    return graph
+
+
+def _from_graph(results: Graph) -> list[Result]:
+    """The results of a pyshacl sh:ValidationReport graph."""
     out = []
-    for result in results.subjects(RDF.type, SH.ValidationResult):
-        focus = results.value(result, SH.focusNode)
-        severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
-        source_shape = results.value(result, SH.sourceShape)
-        shape = str(source_shape) if isinstance(source_shape, URIRef) else ""
-        label = data.value(focus, SKOS.prefLabel) if focus is not None else None
-        pages = sorted({int(p) for src in data.objects(focus, PROV.wasDerivedFrom)
-                        for p in data.objects(src, ESGKG.pageNumber)})
-        path = results.value(result, SH.resultPath)
-        value = results.value(result, SH.value)
+    for node in results.subjects(RDF.type, SH.ValidationResult):
+        out.append(Result(
+            focus=results.value(node, SH.focusNode), severity=results.value(node, SH.resultSeverity),
+            shape=results.value(node, SH.sourceShape),
+            component=results.value(node, SH.sourceConstraintComponent),
+            message=str(results.value(node, SH.resultMessage) or ""),
+            path=results.value(node, SH.resultPath), value=results.value(node, SH.value)))
+    return out
+
+
+def _pick_label(labels: list[tuple[str | None, str]]) -> str | None:
+    """One skos:prefLabel of several: untagged or English first, then by language and text."""
+    if not labels:
+        return None
+    return min(labels, key=lambda lv: (lv[0] not in (None, "", "en"), lv[0] or "", lv[1]))[1]
+
+
+_PREF_LABEL = ox.NamedNode(str(SKOS.prefLabel))
+_DERIVED = ox.NamedNode(str(PROV.wasDerivedFrom))
+_PAGE = ox.NamedNode(str(ESGKG.pageNumber))
+
+
+def _label_and_pages(store: ox.Store, focus) -> tuple[str | None, list[int]]:
+    if not isinstance(focus, URIRef):
+        return None, []
+    node = ox.NamedNode(str(focus))
+    labels = [(getattr(q.object, "language", None), q.object.value)
+              for q in store.quads_for_pattern(node, _PREF_LABEL, None)]
+    pages = {int(p.object.value) for src in store.quads_for_pattern(node, _DERIVED, None)
+             if not isinstance(src.object, ox.Literal)
+             for p in store.quads_for_pattern(src.object, _PAGE, None)}
+    return _pick_label(labels), sorted(pages)
+
+
+def _findings(report: str, results: Sequence[Result], store: ox.Store,
+              labels: dict[str, str]) -> list[Finding]:
+    out = []
+    for r in results:
+        label, pages = _label_and_pages(store, r.focus)
+        shape = str(r.shape) if isinstance(r.shape, URIRef) else ""
         out.append(Finding(
-            report=report, severity=severity, shape=shape, focus=str(focus),
-            label=str(label) if label is not None else _short(str(focus)), pages=pages,
-            message=str(results.value(result, SH.resultMessage) or ""),
-            path=_short(str(path)) if path is not None else "",
-            value=str(value) if value is not None else "",
+            report=report, severity=str(r.severity).rsplit("#", 1)[-1], shape=shape, focus=str(r.focus),
+            label=label if label is not None else _short(str(r.focus)), pages=pages, message=r.message,
+            path=_short(str(r.path)) if r.path is not None else "",
+            value=str(r.value) if r.value is not None else "",
             shape_label=labels.get(shape, ""),
         ))
     out.sort(key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9,
@@ -217,9 +273,151 @@ def _short(iri: str) -> str:
     return iri
 
 
-def validate(store: EmbeddedStore, shapes_dir: Path, reports: Sequence[str] | None = None,
-             workers: int | None = None) -> list[ReportValidation]:
-    """Validate each report graph (all, or ``reports``) in parallel processes."""
+@dataclass
+class _Job:
+    """What every report's validation shares: the context, the compiled shapes, the engine."""
+
+    engine: str
+    context_nt: bytes
+    core_nt: bytes
+    constraints: list[Constraint]
+    labels: dict[str, str]
+    plan: CorePlan | None
+    _context: Graph | None = None
+    _core: Graph | None = None
+
+    @classmethod
+    def make(cls, shapes: Graph, context_nt: bytes, engine: str | None = None) -> _Job:
+        engine = engine_for(shapes, engine)
+        core, constraints = _split_shapes(shapes)
+        plan = compile_core(core) if engine == "fast" else None
+        return cls(engine, context_nt, core.serialize(format="nt", encoding="utf-8"), constraints,
+                   shape_labels(shapes), plan)
+
+    def run(self, report: str, data_nt: bytes) -> dict[str, Any]:
+        """Validate one report graph given as N-Triples; returns plain data (see _from_payload)."""
+        store = ox.Store()
+        store.bulk_load(input=self.context_nt, format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(input=data_nt, format=ox.RdfFormat.N_TRIPLES)
+        sparql = _sparql_results(store, self.constraints)
+        if self.plan is not None:
+            results = self.plan.run(store) + sparql
+            conforms = not any(r.severity == SH.Violation for r in results)
+            graph = _results_graph(results, conforms)
+        else:
+            graph, results, conforms = self._pyshacl(data_nt, sparql)
+        return {"report": report, "conforms": conforms,
+                "findings": [asdict(f) for f in _findings(report, results, store, self.labels)],
+                "results": graph.serialize(format="nt")}
+
+    def _pyshacl(self, data_nt: bytes, sparql: list[Result]) -> tuple[Graph, list[Result], bool]:
+        import pyshacl
+
+        if self._context is None:
+            self._context = Graph().parse(data=self.context_nt, format="nt")
+            self._core = Graph().parse(data=self.core_nt, format="nt")
+        full = Graph().parse(data=data_nt, format="nt")
+        full += self._context
+        conforms, graph, _ = pyshacl.validate(
+            full, shacl_graph=self._core, inference="none", advanced=True, allow_warnings=True,
+        )
+        bind_prefixes(graph)
+        report_node = next(iter(graph.subjects(RDF.type, SH.ValidationReport)))
+        results = _from_graph(graph)
+        for r in sparql:
+            _add_result(graph, report_node, r)
+        if any(r.severity == SH.Violation for r in sparql):  # as for the core shapes (allow_warnings)
+            graph.set((report_node, SH.conforms, Literal(False)))
+            conforms = False
+        return graph, results + sparql, bool(conforms)
+
+
+def _from_payload(item: dict[str, Any]) -> ReportValidation:
+    g = Graph()
+    bind_prefixes(g)
+    g.parse(data=item["results"], format="nt")
+    return ReportValidation(item["report"], item["conforms"], [Finding(**f) for f in item["findings"]], g)
+
+
+_WORKER: _Job | None = None
+
+
+def _init_worker(job: _Job) -> None:
+    global _WORKER
+    _WORKER = job
+
+
+def _run_in_worker(report: str, data_nt: bytes) -> dict[str, Any]:
+    assert _WORKER is not None
+    return _WORKER.run(report, data_nt)
+
+
+def _code_digest() -> bytes:
+    """What the cache key holds of esgkg itself: its version and this code."""
+    from . import __version__, validate_core
+
+    h = hashlib.sha256(__version__.encode())
+    for module in (__file__, validate_core.__file__):
+        h.update(Path(module).read_bytes())
+    return h.digest()
+
+
+def _cache_dir(store: Any) -> Path | None:
+    """Where findings are cached: the store's ``cache_dir`` if it offers one, else a folder beside
+    an embedded store's builds (``<root>/validation-cache``, shared by its builds, so a rebuild
+    revalidates only the reports it changed); None (no cache) for a store offering neither."""
+    offered = getattr(store, "cache_dir", None)
+    if offered is not None:
+        return Path(offered)
+    root = getattr(store, "root", None)
+    return root / "validation-cache" if isinstance(root, Path) and root.is_dir() else None
+
+
+class _Cache:
+    """Findings per report, one JSON file per key, written atomically; silent when not writable."""
+
+    def __init__(self, folder: Path | None, shared: bytes):
+        self.folder, self.shared = folder, shared
+
+    def key(self, report: str, data_nt: bytes) -> str:
+        return hashlib.sha256(self.shared + report.encode() + b"\0" + data_nt).hexdigest()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if self.folder is None:
+            return None
+        try:
+            return json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove the entries not in ``keep`` (after validating every report)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.json"):
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
+
+    def put(self, key: str, item: dict[str, Any]) -> None:
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f"{key}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(item), encoding="utf-8")
+            tmp.replace(self.folder / f"{key}.json")
+        except OSError:
+            pass
+
+
+def validate(store: Any, shapes_dir: Path, reports: Sequence[str] | None = None,
+             workers: int | None = None, engine: str | None = None,
+             cache: bool = True) -> list[ReportValidation]:
+    """Validate each report graph (all, or ``reports``) in parallel processes.
+
+    Uses only the store's ``graphs()`` and ``dump_graph()`` (any backend). Findings come from the
+    cache (see ``_cache_dir``) for a report whose graph, context, shapes and esgkg are unchanged.
+    """
     shapes = load_shapes(shapes_dir)
     available = {g.rsplit("/", 1)[-1]: g for g in store.graphs() if "/graph/report/" in g}
     chosen = list(reports) if reports else sorted(available)
@@ -227,22 +425,54 @@ def validate(store: EmbeddedStore, shapes_dir: Path, reports: Sequence[str] | No
         if r not in available:
             raise InputError(f"no report {r!r} in the store (reports: {', '.join(sorted(available))})")
     context_nt = b"".join(store.dump_graph(g) for g in store.graphs() if "/graph/report/" not in g)
-    shapes_nt = shapes.serialize(format="nt", encoding="utf-8")
-    jobs = [(r, store.dump_graph(available[r]), context_nt, shapes_nt) for r in chosen]
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1 or len(jobs) <= 1:
-        raw = [_validate_one(*job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            raw = list(pool.map(_validate_one, *zip(*jobs, strict=True)))
-    out = []
-    for item in raw:
-        g = Graph()
-        bind_prefixes(g)
-        g.parse(data=item["results"], format="nt")
-        out.append(ReportValidation(item["report"], item["conforms"],
-                                    [Finding(**f) for f in item["findings"]], g))
-    return out
+    job = _Job.make(shapes, context_nt, engine)
+    shared = hashlib.sha256(_code_digest() + job.engine.encode())
+    for path in sorted(shapes_dir.rglob("*.ttl")):
+        shared.update(str(path.relative_to(shapes_dir)).encode() + b"\0" + path.read_bytes())
+    shared.update(hashlib.sha256(context_nt).digest())
+    memo = _Cache(_cache_dir(store) if cache else None, shared.digest())
+    raw: dict[str, dict[str, Any]] = {}
+    keys: set[str] = set()
+
+    def misses() -> Iterator[tuple[str, str, bytes]]:
+        """(report, cache key, graph) of each report not in the cache, dumped when needed."""
+        for r in chosen:
+            data_nt = store.dump_graph(available[r])
+            key = memo.key(r, data_nt)
+            keys.add(key)
+            hit = memo.get(key)
+            if hit is not None and hit.get("report") == r:
+                raw[r] = hit
+            else:
+                yield r, key, data_nt
+
+    workers = workers or min(len(chosen), os.cpu_count() or 1)
+    for r, key, item in _run_all(job, misses(), workers):
+        memo.put(key, item)
+        raw[r] = item
+    if not reports:
+        memo.prune(keys)
+    return [_from_payload(raw[r]) for r in chosen]
+
+
+def _run_all(job: _Job, todo: Iterator[tuple[str, str, bytes]],
+             workers: int) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(report, key, payload) for each of ``todo``; at most ``2 * workers`` graphs in flight, so
+    they are not all held in memory at once."""
+    if workers <= 1:
+        for r, key, data_nt in todo:
+            yield r, key, job.run(r, data_nt)
+        return
+    pending: deque[tuple[str, str, Future]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(job,)) as pool:
+        for r, key, data_nt in todo:
+            if len(pending) >= 2 * workers:
+                done_r, done_key, future = pending.popleft()
+                yield done_r, done_key, future.result()
+            pending.append((r, key, pool.submit(_run_in_worker, r, data_nt)))
+        while pending:
+            done_r, done_key, future = pending.popleft()
+            yield done_r, done_key, future.result()
 
 
 def _name_property_shapes(shapes: Graph) -> None:
