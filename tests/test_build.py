@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import shutil
+import sqlite3
+
+import pyoxigraph as ox
 import pytest
 
-from esgkg import ids
-from esgkg.build import build
-from esgkg.errors import InputError
+from esgkg import ids, search
+from esgkg.build import build, compile_to_files
+from esgkg.errors import DataErrors, InputError
 from esgkg.sources.external import EXTERNAL_GRAPH
 from esgkg.sources.vocab import VOCABULARIES
 from esgkg.store import EmbeddedStore, write_dataset
@@ -99,3 +105,76 @@ def test_a_missing_store_is_a_clear_error(tmp_path):
 
     with pytest.raises(StoreError, match="esgkg build"):
         EmbeddedStore(tmp_path / "nowhere")
+
+
+def _quads(store: ox.Store) -> collections.Counter[str]:
+    """Every quad of ``store`` as N-Quads text, blank nodes unlabelled (labels differ per compile)."""
+    def text(term: object) -> str:
+        return "_:b" if isinstance(term, ox.BlankNode) else str(term)
+    return collections.Counter(f"{text(q.subject)} {q.predicate} {text(q.object)} {q.graph_name}"
+                               for q in store.quads_for_pattern(None, None, None, None))
+
+
+def test_the_build_loads_the_same_quads_as_the_graphs_compiled_in_memory(built_store, project):
+    from esgkg.build import compile_dataset
+
+    expected = ox.Store()
+    for graph_iri, graph in compile_dataset(project).items():
+        expected.load(input=graph.serialize(format="nt", encoding="utf-8"),
+                      format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_iri)))
+    built = ox.Store.read_only(str(built_store.path.resolve()))
+    assert _quads(built) == _quads(expected)
+
+
+def test_compile_to_files_gives_one_ntriples_file_per_graph_with_its_count(project, tmp_path):
+    files = compile_to_files(project, tmp_path, jobs=2)
+    graphs = [f.graph for f in files]
+    assert len(graphs) == len(set(graphs))
+    assert {str(ids.report_graph(f.name)) for f in project.report_dirs()} <= set(graphs)
+    for graph_iri, path, triples in files:
+        lines = path.read_bytes().splitlines()
+        assert len(lines) == len(set(lines)) == triples
+        assert len(list(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))) == triples
+        assert graph_iri
+
+
+def test_the_search_index_from_the_reports_rows_is_the_index_from_the_database(built_store, tmp_path):
+    copy = tmp_path / "build"
+    shutil.copytree(built_store.path.resolve(), copy)
+    (copy / search.SEARCH_FILE).unlink()
+    search.build_index(copy)  # the queries over the whole database, as apply_update does
+
+    def rows(path):
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+                    for t in ("find_rows", "find_terms", "figure_rows", "figure_keys", "figure_terms")}
+
+    assert rows(copy / search.SEARCH_FILE) == rows(built_store.path.resolve() / search.SEARCH_FILE)
+
+
+def test_a_bad_report_fails_the_parallel_build_naming_its_file(project_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("ESGKG_BUILD_JOBS", "2")
+    report_dir = project_copy.report_dirs()[-1]
+    bad = report_dir / "observations.csv"
+    bad.write_text(bad.read_text(encoding="utf-8") + "no-such-indicator,,2023,,1,t,1,,,x,\n",
+                   encoding="utf-8")
+    with pytest.raises(DataErrors, match="no-such-indicator") as failure:
+        build(project_copy, tmp_path / "store")
+    assert str(bad) in str(failure.value)
+
+
+def test_a_rebuild_compiles_again_only_the_reports_whose_sources_changed(project_copy, tmp_path):
+    from esgkg.build import CACHE
+
+    store = tmp_path / "store"
+    build(project_copy, store)
+    before = {p.name for p in (store / CACHE).iterdir()}
+    counts = _counts(store)
+    changed = project_copy.report_dirs()[0]
+    entities = changed / "entities.yaml"
+    entities.write_text(entities.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    build(project_copy, store)
+    after = {p.name for p in (store / CACHE).iterdir()}
+    assert len(before) == len(after) == len(project_copy.report_dirs())
+    assert {n for n in after - before} == {n for n in after if n.startswith(f"{changed.name}-")}
+    assert _counts(store) == counts

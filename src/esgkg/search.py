@@ -36,7 +36,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,36 +216,35 @@ def _value(term: Any) -> str | None:
 # -- writing the index (at build time) ---------------------------------------------------------
 
 
-def build_index(target: Path) -> dict[str, Any]:
+def build_index(target: Path, parts: Sequence[Path] | None = None) -> dict[str, Any]:
     """Write ``<target>/search.sqlite`` from the Oxigraph database at ``target`` (a new build).
 
     Rows go from each report's query results straight into SQLite, one report at a time, so
-    memory grows with the largest report, not with their number. Returns what the build's marker
-    records about the index (version, file, rows).
+    memory grows with the largest report, not with their number. With ``parts`` (the files
+    ``index_report`` wrote, one per report graph of the database, in graph IRI order) their rows
+    are copied instead, with the same ids, so the index is the same as the queries' on the
+    database. Returns what the build's marker records about the index (version, file, rows).
     """
     require_fts5()
     path = target / SEARCH_FILE
     for leftover in (path, path.with_name(SEARCH_FILE + "-journal")):
         leftover.unlink(missing_ok=True)
-    store = ox.Store.read_only(str(target))
+    store = None if parts is not None else ox.Store.read_only(str(target))
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA journal_mode=OFF")  # a new file in a build not yet complete
         conn.execute("PRAGMA synchronous=OFF")
         conn.executescript(_SCHEMA)
-        graphs = sorted(g.value for g in store.named_graphs())
-        shared = [g for g in graphs if "/graph/report/" not in g]
         counts = {"things": 0, "figures": 0}
         with conn:
-            for graph in (g for g in graphs if "/graph/report/" in g):
-                report = graph.rsplit("/", 1)[-1]
-                scope = [ox.NamedNode(g) for g in [*shared, graph]]
-                # a named thing, its class and its pages are in the report's graph, the class labels in
-                # the ontology's: over these two graphs the rows are the same and come 8 times faster
-                # (tests/test_search.py compares them with the SPARQL over all the report's graphs)
-                things = [ox.NamedNode(g) for g in (ONTOLOGY_GRAPH, graph) if g in graphs]
-                counts["things"] += _index_things(conn, store, things, scope, report)
-                counts["figures"] += _index_figures(conn, store, scope, report)
+            if store is None:
+                for part in parts or ():
+                    _copy_part(conn, part, counts)
+            else:
+                graphs = sorted(g.value for g in store.named_graphs())
+                for graph in (g for g in graphs if "/graph/report/" in g):
+                    found = _index_graph(conn, store, graphs, graph)
+                    counts = {k: counts[k] + found[k] for k in counts}
             conn.executescript(_INDEXES)
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("version", str(SEARCH_VERSION)), ("build", target.name),
@@ -264,6 +263,62 @@ def build_index(target: Path) -> dict[str, Any]:
     finally:
         os.close(fd)
     return {"version": SEARCH_VERSION, "file": SEARCH_FILE, **counts}
+
+
+def index_report(part: Path, store: ox.Store, graph: str) -> dict[str, int]:
+    """Write the index rows of the report graph ``graph`` of ``store`` into a new SQLite file
+    ``part`` (the index's tables, without their indexes), for ``build_index(target, parts)``.
+
+    ``store`` must hold the graph and the ontology and vocabulary graphs (the rows depend on
+    nothing else: other reports' graphs are outside the query's scope), e.g. a small in-memory
+    store, so that reports are indexed in parallel and each in time of its own size.
+    """
+    part.unlink(missing_ok=True)
+    conn = sqlite3.connect(part)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.executescript(_SCHEMA)
+        with conn:
+            return _index_graph(conn, store, sorted(g.value for g in store.named_graphs()), graph)
+    finally:
+        conn.close()
+
+
+def _index_graph(conn: sqlite3.Connection, store: ox.Store, graphs: list[str], graph: str) -> dict[str, int]:
+    """The rows of one report graph into ``conn``; how many things and figures."""
+    report = graph.rsplit("/", 1)[-1]
+    shared = [g for g in graphs if "/graph/report/" not in g]
+    scope = [ox.NamedNode(g) for g in [*shared, graph]]
+    # a named thing, its class and its pages are in the report's graph, the class labels in
+    # the ontology's: over these two graphs the rows are the same and come 8 times faster
+    # (tests/test_search.py compares them with the SPARQL over all the report's graphs)
+    things = [ox.NamedNode(g) for g in (ONTOLOGY_GRAPH, graph) if g in graphs]
+    return {"things": _index_things(conn, store, things, scope, report),
+            "figures": _index_figures(conn, store, scope, report)}
+
+
+def _copy_part(conn: sqlite3.Connection, part: Path, counts: dict[str, int]) -> None:
+    """Append the rows of a file of ``index_report`` to the index, ids shifted past the rows there."""
+    conn.execute("ATTACH DATABASE ? AS part", (str(part),))
+    try:
+        shift = conn.execute("SELECT COALESCE(MAX(id), 0) FROM find_rows").fetchone()[0]
+        conn.execute("INSERT INTO find_rows SELECT id + ?, graph, thing, k1, k2, k3, terms "
+                     "FROM part.find_rows ORDER BY id", (shift,))
+        conn.execute("INSERT INTO find_terms(label, thing, graph) SELECT label, thing, graph "
+                     "FROM part.find_terms ORDER BY rowid")
+        shift = conn.execute("SELECT COALESCE(MAX(id), 0) FROM figure_rows").fetchone()[0]
+        conn.execute("INSERT INTO figure_rows SELECT id + ?, graph, k1, k2, k3, k4, k5, terms "
+                     "FROM part.figure_rows ORDER BY id", (shift,))
+        conn.execute("INSERT INTO figure_keys SELECT figure + ?, graph, iri FROM part.figure_keys "
+                     "ORDER BY rowid", (shift,))
+        conn.execute("INSERT INTO figure_terms(label, iri, graph) SELECT label, iri, graph "
+                     "FROM part.figure_terms ORDER BY rowid")
+        for table, key in (("find_rows", "things"), ("figure_rows", "figures")):
+            counts[key] += conn.execute(f"SELECT COUNT(*) FROM part.{table}").fetchone()[0]
+    finally:
+        conn.commit()
+        conn.execute("DETACH DATABASE part")
 
 
 def _select(store: ox.Store, sparql: str, scope: list[ox.NamedNode]) -> Iterator[Any]:

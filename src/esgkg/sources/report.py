@@ -1483,20 +1483,21 @@ class ReportCompiler:
 
 
 class NQuadsSink:
-    """Observation triples of one report graph streamed to an N-Quads file (a build's bulk load).
+    """Observation triples of one report graph streamed to an N-Quads file (a build's bulk load),
+    or to an N-Triples file when ``graph`` is None.
 
     Holds nothing but the open file and a count: memory does not grow with the rows. Each
     observation's triples are distinct (its own IRI is their subject), so the count is of
     distinct quads.
     """
 
-    def __init__(self, out: TextIO, graph: URIRef):
+    def __init__(self, out: TextIO, graph: URIRef | None):
         self.out = out
-        self.graph = f"<{graph}>"
+        self.graph = f" <{graph}>" if graph is not None else ""
         self.count = 0
 
     def write(self, triples: list[tuple[URIRef, URIRef, URIRef | Literal]]) -> None:
-        lines = {f"{_nt(s)} {_nt(p)} {_nt(o)} {self.graph} .\n" for s, p, o in triples}
+        lines = {f"{_nt(s)} {_nt(p)} {_nt(o)}{self.graph} .\n" for s, p, o in triples}
         self.out.writelines(lines)
         self.count += len(lines)
 

@@ -94,18 +94,24 @@ def _pause(stage: str, target: Path) -> None:
 
 
 def write_dataset(root: Path, dataset: Mapping[URIRef, Graph], progress: Progress | None = None, *,
-                  nquads: Sequence[tuple[Path, int]] = (), wait: float | None = DEFAULT_WAIT,
+                  nquads: Sequence[tuple[Path, int]] = (), files: Sequence[tuple[str, Path, int]] = (),
+                  search_parts: Sequence[Path] | None = None, wait: float | None = DEFAULT_WAIT,
                   on_wait: Notice | None = None, on_index: Notice | None = None) -> Path:
-    """Write ``dataset`` (graph IRI -> graph) and ``nquads`` as a new build and make it current.
+    """Write ``dataset`` (graph IRI -> graph), ``files`` and ``nquads`` as a new build and make it current.
 
+    ``files`` are (graph IRI, N-Triples file, number of triples) as ``build.compile_to_files``
+    writes them, one graph each (no graph also in ``dataset``, no line twice in a file); they are
+    bulk-loaded into their graphs after ``dataset``, and each graph's count is checked exactly.
     ``nquads`` are N-Quads files, each quad naming its graph, with the number of distinct quads
     each holds (distinct also from the graphs' triples and the other files'); they are
-    bulk-loaded (streamed from disk) after the graphs, and count in the check of the new
-    database. ``progress(graph IRI, quads)`` is called as each graph is loaded, and after the
+    bulk-loaded (streamed from disk) last, and count in the check of the new database's total.
+    ``progress(graph IRI, quads)`` is called as each graph or file is loaded, and after the
     N-Quads files for each graph they added quads to. ``wait``: seconds to wait for another
     build holding the store's lock (0: do not wait; None: no limit); ``on_wait`` is told once that
     this build waits (default: a line on stderr). The search index (``esgkg.search``) is written
-    into the new build's folder before it is marked complete; ``on_index`` is told what it holds.
+    into the new build's folder before it is marked complete, from the new database, or with
+    ``search_parts`` from the rows each report's compilation computed (``search.index_report``,
+    one file per report graph, in graph IRI order); ``on_index`` is told what it holds.
 
     Returns the new build's folder. Raises StoreError when another build holds the lock past
     ``wait`` or the new database does not hold the quads written. On any error the new build is
@@ -119,8 +125,8 @@ def write_dataset(root: Path, dataset: Mapping[URIRef, Graph], progress: Progres
         before = _current_name(root)
         _clean_leftovers(root, keep={before} if before else set())
         try:
-            counts = _load(target, dataset, nquads, progress)
-            search = _index(target, on_index)
+            counts = _load(target, dataset, nquads, progress, files)
+            search = _index(target, on_index, search_parts)
             _pause("after-load", target)
             _write_marker(target, counts, search)
             _pause("after-marker", target)
@@ -297,7 +303,7 @@ def _now() -> str:
 
 
 def _load(target: Path, dataset: Mapping[URIRef, Graph], nquads: Sequence[tuple[Path, int]],
-          progress: Progress | None) -> dict[str, int]:
+          progress: Progress | None, files: Sequence[tuple[str, Path, int]] = ()) -> dict[str, int]:
     """Load into a new database at ``target`` and check its counts; returns quads per graph."""
     store = ox.Store(str(target))
     try:
@@ -311,13 +317,24 @@ def _load(target: Path, dataset: Mapping[URIRef, Graph], nquads: Sequence[tuple[
                 progress(str(graph_iri), len(graph))
             if i == 0:
                 _pause("mid-load", target)
-        _check(target, _count(store), expected, "")
+        for graph_iri, _path, n in files:
+            if graph_iri in expected:
+                raise StoreError(f"<{graph_iri}> is given twice to the build; it was not made current")
+            expected[graph_iri] = n
+        for i, loaded in enumerate(_bulk_load_files(store, files)):  # not transactional: the folder is new
+            if progress:
+                for graph_iri, _path, n in loaded:
+                    progress(graph_iri, n)
+            if i == 0 and not dataset:
+                _pause("mid-load", target)
+        if not files:
+            _check(target, _count(store), expected, "")
         for path, _n in nquads:  # not transactional: the folder is new
             try:
                 _bulk_load_in_chunks(store, path)
             except SyntaxError as exc:
                 raise StoreError(f"{path}: not valid N-Quads: {exc}") from None
-        if nquads:
+        if nquads or files:
             store.optimize()  # compacts the bulk-loaded files: without it queries run up to 2x slower
         store.flush()
         counts = _count(store)
@@ -325,6 +342,8 @@ def _load(target: Path, dataset: Mapping[URIRef, Graph], nquads: Sequence[tuple[
         if in_default:
             raise StoreError(f"the new build {target.name} holds {in_default:,} quads in the default "
                              "graph: every quad written must name its graph; the build was not made current")
+        if files and not nquads:
+            _check(target, counts, expected, "")
         if nquads:
             streamed = sum(n for _p, n in nquads)
             _check(target, counts, expected, f" and {streamed:,} in {len(nquads)} N-Quads file(s)",
@@ -342,18 +361,58 @@ def _load(target: Path, dataset: Mapping[URIRef, Graph], nquads: Sequence[tuple[
 NQUADS_CHUNK = 200_000  # lines per bulk load: Oxigraph's loader holds a whole input in memory
 
 
-def _bulk_load_in_chunks(store: ox.Store, path: Path) -> None:
-    """Bulk-load an N-Quads file a chunk of lines at a time (N-Quads is one quad a line).
+def _bulk_load_in_chunks(store: ox.Store, path: Path, graph: ox.NamedNode | None = None) -> None:
+    """Bulk-load an N-Quads file (or an N-Triples file into ``graph``) a chunk of lines at a time
+    (both are one statement a line).
 
     One ``bulk_load`` of a 2.4 M-quad file peaked at 1.5 GB; in chunks of 200,000 lines, at 0.34 GB
     (bench/README.md), for about 1.5 times the time.
     """
+    how: dict = {"format": ox.RdfFormat.N_QUADS} if graph is None else {
+        "format": ox.RdfFormat.N_TRIPLES, "to_graph": graph}
     with path.open("rb") as fh:
         while True:
             lines = list(itertools.islice(fh, NQUADS_CHUNK))
             if not lines:
                 return
+            store.bulk_load(input=b"".join(lines), **how)
+
+
+def _bulk_load_files(store: ox.Store, files: Sequence[tuple[str, Path, int]]
+                     ) -> Iterator[list[tuple[str, Path, int]]]:
+    """Bulk-load N-Triples files into their graphs, as N-Quads chunks of about NQUADS_CHUNK lines
+    (Oxigraph's loader costs much per call: one call per small file took 1 s each); yields the
+    files each chunk completed."""
+    lines: list[bytes] = []
+    done: list[tuple[str, Path, int]] = []  # files whose lines are all in the store or in ``lines``
+
+    def load(path: Path) -> None:
+        try:
             store.bulk_load(input=b"".join(lines), format=ox.RdfFormat.N_QUADS)
+        except SyntaxError as exc:
+            raise StoreError(f"not valid N-Triples (in {path} or a file before it): {exc}") from None
+        lines.clear()
+
+    for graph_iri, path, n in files:
+        tail = f" <{graph_iri}> .\n".encode()
+        with path.open("rb") as fh:
+            for line in fh:
+                stripped = line.rstrip()
+                if not stripped:
+                    continue
+                if not stripped.endswith(b"."):
+                    raise StoreError(f"{path}: not valid N-Triples: a line does not end with ' .'")
+                lines.append(stripped[:-1].rstrip() + tail)
+                if len(lines) >= NQUADS_CHUNK:
+                    load(path)
+                    if done:
+                        yield done
+                        done = []
+        done.append((graph_iri, path, n))
+    if lines:
+        load(files[-1][1])
+    if done:
+        yield done
 
 
 def _count(store: ox.Store) -> dict[str, int]:
@@ -385,11 +444,11 @@ def _check(target: Path, counts: dict[str, int], expected: dict[str, int], what:
         )
 
 
-def _index(target: Path, on_index: Notice | None) -> dict:
+def _index(target: Path, on_index: Notice | None, parts: Sequence[Path] | None = None) -> dict:
     """Write the search index into the build folder ``target`` (closed database); what it holds."""
     from ..search import build_index
 
-    info = build_index(target)
+    info = build_index(target, parts)
     if on_index:
         on_index(f"search index: {info['things']:,} named things, {info['figures']:,} figures")
     return info
