@@ -141,7 +141,7 @@ def remote_server(tmp_path_factory: pytest.TempPathFactory, project: Project):
     """``remote_server("oxigraph")`` / ``("virtuoso")``: that SPARQL server on loopback, started at
     its first use in the session and loaded with the shipped data by esgkg's remote build; all are
     stopped at the end. A server that is not installed skips the test (``tests/servers.py``)."""
-    from esgkg.remote_build import build_remote
+    from esgkg.build import build_remote
     from esgkg.store import RemoteStore
     from servers import running
 

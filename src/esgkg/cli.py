@@ -74,7 +74,7 @@ def build(
 ) -> None:
     """Compile ontology + vocabularies + data/ into the store (atomically, one build at a time)."""
     from .build import build as run_build
-    from .remote_build import build_remote
+    from .build import build_remote
     from .store import is_remote
     from .store.builds import build_lock
 
