@@ -275,3 +275,19 @@ def test_the_export_is_the_embedded_export(server, built_store):
         assert remote.getvalue() == local.getvalue()
     else:
         assert len(remote.getvalue().splitlines()) == len(local.getvalue().splitlines())
+
+
+def test_the_store_location_comes_from_the_option_the_environment_or_the_config_file(tmp_path, monkeypatch):
+    from esgkg.project import Project
+
+    project = Project(tmp_path)
+    monkeypatch.delenv("ESGKG_STORE", raising=False)
+    assert project.store_location == tmp_path / ".esgkg" / "store"
+    (tmp_path / ".esgkg").mkdir()
+    (tmp_path / ".esgkg" / "store.toml").write_text('[store]\nurl = "http://h:7878/query"\n')
+    assert project.store_location == "http://h:7878/query"
+    monkeypatch.setenv("ESGKG_STORE", "https://h/sparql")
+    assert project.store_location == "https://h/sparql"
+    assert project.default_store == tmp_path / ".esgkg" / "store"  # a URL is never taken for a folder
+    monkeypatch.setenv("ESGKG_STORE", str(tmp_path / "elsewhere"))
+    assert project.store_location == tmp_path / "elsewhere"
