@@ -208,3 +208,20 @@ def test_the_pyshacl_engine_gives_the_same_findings_on_the_shipped_data(built_st
     for r in reference:
         assert _everything(r) == _everything(shipped_validation[r.report])
         assert isomorphic(r.results_graph, shipped_validation[r.report].results_graph)
+
+
+def test_the_cache_key_ignores_line_order_and_blank_node_labels_but_not_content():
+    """The store names blank nodes anew at each load, and may dump lines in another order: a
+    rebuild of unchanged sources must keep its validation cache (issue 14)."""
+    from esgkg.validate import stable_digest
+
+    one = (b'<http://e/A> <http://e/sub> _:b1 .\n_:b1 <http://e/on> <http://e/p> .\n'
+           b'<http://e/B> <http://e/sub> _:b2 .\n_:b2 <http://e/on> <http://e/q> .\n')
+    relabelled = (b'_:zz9 <http://e/on> <http://e/q> .\n<http://e/A> <http://e/sub> _:x7 .\n'
+                  b'<http://e/B> <http://e/sub> _:zz9 .\n_:x7 <http://e/on> <http://e/p> .\n')
+    rewired = (b'<http://e/A> <http://e/sub> _:b2 .\n_:b1 <http://e/on> <http://e/p> .\n'
+               b'<http://e/B> <http://e/sub> _:b1 .\n_:b2 <http://e/on> <http://e/q> .\n')
+    changed = one.replace(b"<http://e/q>", b"<http://e/r>")
+    assert stable_digest(one) == stable_digest(relabelled)
+    assert stable_digest(one) != stable_digest(rewired)  # A's restriction is now on q
+    assert stable_digest(one) != stable_digest(changed)

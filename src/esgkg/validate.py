@@ -373,6 +373,27 @@ def _cache_dir(store: Any) -> Path | None:
     return root / "validation-cache" if isinstance(root, Path) and root.is_dir() else None
 
 
+_BNODE_LABEL = re.compile(rb"_:[A-Za-z0-9_.\-]+")
+
+
+def stable_digest(ntriples: bytes) -> bytes:
+    """A digest of N-Triples that depends neither on the order of the lines nor on blank node
+    labels, which the store picks anew at each load (the ontology's OWL restrictions), so that
+    a rebuild of unchanged sources keeps the cache valid. Each blank node label is replaced by a
+    digest of the triples it is the subject of (their blank nodes erased): one round of
+    refinement, enough to tell apart the restrictions of one ontology."""
+    lines = ntriples.splitlines()
+    owned: dict[bytes, list[bytes]] = {}
+    for line in lines:
+        if line.startswith(b"_:"):
+            label, _, rest = line.partition(b" ")
+            owned.setdefault(label, []).append(_BNODE_LABEL.sub(b"_:", rest))
+    names = {label: b"_:" + hashlib.sha256(b"\n".join(sorted(rest))).hexdigest()[:20].encode()
+             for label, rest in owned.items()}
+    canonical = sorted(_BNODE_LABEL.sub(lambda m: names.get(m.group(), b"_:"), line) for line in lines)
+    return hashlib.sha256(b"\n".join(canonical)).digest()
+
+
 class _Cache:
     """Findings per report, one JSON file per key, written atomically; silent when not writable."""
 
@@ -380,7 +401,7 @@ class _Cache:
         self.folder, self.shared = folder, shared
 
     def key(self, report: str, data_nt: bytes) -> str:
-        return hashlib.sha256(self.shared + report.encode() + b"\0" + data_nt).hexdigest()
+        return hashlib.sha256(self.shared + report.encode() + b"\0" + stable_digest(data_nt)).hexdigest()
 
     def get(self, key: str) -> dict[str, Any] | None:
         if self.folder is None:
@@ -429,7 +450,7 @@ def validate(store: Any, shapes_dir: Path, reports: Sequence[str] | None = None,
     shared = hashlib.sha256(_code_digest() + job.engine.encode())
     for path in sorted(shapes_dir.rglob("*.ttl")):
         shared.update(str(path.relative_to(shapes_dir)).encode() + b"\0" + path.read_bytes())
-    shared.update(hashlib.sha256(context_nt).digest())
+    shared.update(stable_digest(context_nt))
     memo = _Cache(_cache_dir(store) if cache else None, shared.digest())
     raw: dict[str, dict[str, Any]] = {}
     keys: set[str] = set()
