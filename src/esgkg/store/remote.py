@@ -85,7 +85,7 @@ class StoreConfig:
                              "ESGKG_STORE_USER / ESGKG_STORE_PASSWORD (or ESGKG_STORE_TOKEN) instead")
         base, _, last = parts.path.rstrip("/").rpartition("/")
         root = urllib.parse.urlunsplit((parts.scheme, parts.netloc, base, "", ""))
-        if last == "query":  # Oxigraph server (and the layout of Fuseki's datasets)
+        if last == "query":  # Oxigraph server (Fuseki also ends in /query, but its Graph Store is /data)
             derived = {"update": f"{root}/update", "graph_store": f"{root}/store", "graph_param": "graph"}
         elif last == "sparql":  # Virtuoso
             auth = "-auth" if authenticated else ""
