@@ -15,7 +15,7 @@ from .builds import CURRENT
 from .execute import DEFAULT_TIMEOUT, QueryResult, Row, WorkerPool, run
 from .guard import check_query
 
-__all__ = ["EmbeddedStore", "Row", "bind_values"]
+__all__ = ["EmbeddedStore", "Row", "StoreReads", "bind_values"]
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
@@ -38,7 +38,28 @@ def bind_values(sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) 
     return sparql[: match.end()] + values + sparql[match.end():]
 
 
-class EmbeddedStore:
+class StoreReads:
+    """What every store derives from its own ``query``: ``select`` and ``count_per_graph``."""
+
+    def select(self, sparql: str, **kwargs) -> tuple[list[str], list[Row]]:
+        """Run a SELECT and return (variable names, rows as dicts of RDF terms).
+
+        Takes the keywords of ``query`` (``limit`` caps the rows read).
+        """
+        with self.query(sparql, **kwargs) as result:  # type: ignore[attr-defined]
+            if result.form != "select":
+                raise InputError("expected a SELECT query")
+            return result.variables, list(result)
+
+    def count_per_graph(self) -> dict[str, int]:
+        """Triples per named graph (no time limit: it reads the whole store)."""
+        _names, rows = self.select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+            graphs=None, timeout=None)
+        return {r["g"].value: int(r["n"].value) for r in rows}
+
+
+class EmbeddedStore(StoreReads):
     """Read access to the current build of an on-disk store."""
 
     _pool: WorkerPool | None = None  # the query workers, started at the first query
@@ -112,23 +133,6 @@ class EmbeddedStore:
         if self._pool is None:
             self._pool = WorkerPool(self.path)
         return run(self._pool, sparql, prefixes, graphs, limit, timeout)
-
-    def select(self, sparql: str, **kwargs) -> tuple[list[str], list[Row]]:
-        """Run a SELECT and return (variable names, rows as dicts of RDF terms).
-
-        Takes the keywords of ``query`` (``limit`` caps the rows read).
-        """
-        with self.query(sparql, **kwargs) as result:
-            if result.form != "select":
-                raise InputError("expected a SELECT query")
-            return result.variables, list(result)
-
-    def count_per_graph(self) -> dict[str, int]:
-        _names, rows = self.select(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-            graphs=None,
-        )
-        return {r["g"].value: int(r["n"].value) for r in rows}
 
     def dump_graph(self, graph: str) -> bytes:
         """One named graph as N-Triples."""

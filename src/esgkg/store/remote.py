@@ -44,7 +44,7 @@ import pyoxigraph as ox
 
 from ..errors import InputError, StoreError
 from ..namespaces import PREFIXES
-from .embedded import Row, bind_values
+from .embedded import StoreReads, bind_values
 from .execute import DEFAULT_TIMEOUT, QueryTimeout
 from .guard import check_query, uses_service
 
@@ -235,7 +235,7 @@ class RemoteResult:
         self.close()
 
 
-class RemoteStore:
+class RemoteStore(StoreReads):
     """esgkg's graphs in a SPARQL 1.1 store reached over HTTP (see the module's text)."""
 
     path = None  # no build folder: the engine keeps the data
@@ -374,19 +374,6 @@ class RemoteStore:
         rows = [{n: (_term(b[n]) if n in b else None) for n in names}
                 for b in data.get("results", {}).get("bindings", [])]
         return RemoteResult("select", names, rows, None, limit)
-
-    def select(self, sparql: str, **kwargs: Any) -> tuple[list[str], list[Row]]:
-        """Run a SELECT and return (variable names, rows as dicts of RDF terms)."""
-        with self.query(sparql, **kwargs) as result:
-            if result.form != "select":
-                raise InputError("expected a SELECT query")
-            return result.variables, list(result)
-
-    def count_per_graph(self) -> dict[str, int]:
-        _names, rows = self.select(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-            graphs=None, timeout=None)
-        return {r["g"].value: int(r["n"].value) for r in rows}
 
     def dump_graph(self, graph: str) -> bytes:
         """One named graph as N-Triples (a CONSTRUCT of it, checked against its count: an engine's
