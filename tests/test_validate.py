@@ -225,3 +225,7 @@ def test_the_cache_key_ignores_line_order_and_blank_node_labels_but_not_content(
     assert stable_digest(one) == stable_digest(relabelled)
     assert stable_digest(one) != stable_digest(rewired)  # A's restriction is now on q
     assert stable_digest(one) != stable_digest(changed)
+    # a graph without blank nodes (a report's): order still ignored, content still not
+    plain = b'<http://e/A> <http://e/p> "1" .\n<http://e/B> <http://e/p> "2" .\n'
+    assert stable_digest(plain) == stable_digest(b"".join(reversed(plain.splitlines(keepends=True))))
+    assert stable_digest(plain) != stable_digest(plain.replace(b'"2"', b'"3"'))
