@@ -43,6 +43,16 @@ class Server:
                 self.process.wait(timeout=10)
 
 
+def _die_with_parent() -> None:
+    """In the server's process, before it runs: the kernel sends it SIGTERM when the test run that
+    started it dies (killed, or stopped at a CI limit), so that no server outlives its tests."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,7 +89,7 @@ def start_oxigraph(folder: Path) -> Server:
     log = folder / "oxigraph.log"
     process = subprocess.Popen([binary, "serve", "--location", str(folder / "db"), "--bind",
                                 f"127.0.0.1:{port}", "--timeout-s", "20"],
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     _wait_http(f"http://127.0.0.1:{port}/", process, log)
     return Server("oxigraph", f"http://127.0.0.1:{port}/query", process)
 
@@ -123,7 +133,7 @@ def start_virtuoso(folder: Path) -> Server:
     ini.write_text(VIRTUOSO_INI.format(d=folder, sql=free_port(), http=http), encoding="utf-8")
     log = folder / "virtuoso.out"
     process = subprocess.Popen([binary, "+foreground", "+configfile", str(ini)], cwd=folder,
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     _wait_http(f"http://127.0.0.1:{http}/sparql?query=ASK%7B%7D", process, log)
     return Server("virtuoso", f"http://127.0.0.1:{http}/sparql", process, dict(VIRTUOSO_ENV))
 

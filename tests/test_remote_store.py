@@ -291,3 +291,31 @@ def test_the_store_location_comes_from_the_option_the_environment_or_the_config_
     assert project.default_store == tmp_path / ".esgkg" / "store"  # a URL is never taken for a folder
     monkeypatch.setenv("ESGKG_STORE", str(tmp_path / "elsewhere"))
     assert project.store_location == tmp_path / "elsewhere"
+
+
+def test_a_test_server_dies_with_the_test_run_that_started_it(tmp_path):
+    """A test run killed mid-way (a CI time limit) must not leave a server running: the servers of
+    tests/servers.py ask the kernel for SIGTERM when their parent dies."""
+    from servers import oxigraph_binary
+
+    if oxigraph_binary() is None:
+        pytest.skip("the Oxigraph server is not installed (pip install oxigraph)")
+    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+            "from servers import start_oxigraph; s = start_oxigraph(Path(sys.argv[2])); "
+            "print(s.process.pid, flush=True); time.sleep(120)")
+    run = subprocess.Popen([sys.executable, "-c", code, str(Path(__file__).parent), str(tmp_path)],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(run.stdout.readline())
+        assert Path(f"/proc/{pid}").exists()
+    finally:
+        run.kill()
+        run.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat")
+        if not stat.exists() or stat.read_text().split()[2] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the server (PID {pid}) outlived the test run that started it")
