@@ -11,9 +11,11 @@ to an empty one.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -319,3 +321,59 @@ def test_a_test_server_dies_with_the_test_run_that_started_it(tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail(f"the server (PID {pid}) outlived the test run that started it")
+
+
+def test_one_build_loads_at_a_time_and_a_killed_builds_lock_lapses(server, project, monkeypatch):
+    """Two builds never interleave their graphs: the second waits for (or, with --wait 0, refuses)
+    the first's lock, names who holds it, and loses nothing; a lock whose build died (no renewal
+    for LOCK_STALE seconds) is taken over; the lock is in no graph esgkg reads or exports."""
+    from datetime import UTC, datetime, timedelta
+
+    from esgkg.store import remote
+
+    monkeypatch.setattr(remote, "LOCK_HEARTBEAT", 0.2)
+    other = RemoteStore.open(server.url, env=server.env)  # another client of the same store
+    before = other.count_per_graph()
+    with server.store.build_lock(wait=0):
+        holder = other.lock_holder()
+        assert holder is not None and f"pid {os.getpid()} " in holder["by"]
+        assert remote.LOCK_GRAPH not in other.graphs()
+        with pytest.raises(StoreError, match=r"is writing the store .*not waiting \(--wait 0\)"):
+            build_remote(project, other, wait=0)
+        cli = subprocess.run([sys.executable, "-m", "esgkg.cli", "build", "--store", server.url,
+                              "--wait", "0"], cwd=project.root, env=client_env(server),
+                             capture_output=True, text=True, timeout=300)
+        assert cli.returncode != 0 and "is writing the store" in cli.stderr
+        time.sleep(0.6)
+        renewed = other.lock_holder()
+        assert renewed is not None and renewed["renewed"] > renewed["since"]  # the heartbeat runs
+    assert other.lock_holder() is None and other.count_per_graph() == before
+
+    # a build waiting for the lock goes on when the other one releases it
+    told: list[str] = []
+    held = threading.Event()
+
+    def hold() -> None:
+        with server.store.build_lock(wait=0):
+            held.set()
+            time.sleep(1.0)
+
+    holding = threading.Thread(target=hold)
+    holding.start()
+    assert held.wait(30)
+    with other.build_lock(wait=60, on_wait=told.append):
+        assert not holding.is_alive()
+    holding.join()
+    assert told and told[0].startswith("waiting for the build of ") and other.lock_holder() is None
+
+    # a killed build's lock (not renewed for LOCK_STALE seconds) lapses
+    old = (datetime.now(UTC) - timedelta(seconds=remote.LOCK_STALE + 5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = f'"{old}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+    other.update(f"PREFIX lock: <{remote.LOCK_GRAPH}#>\nINSERT DATA {{ GRAPH <{remote.LOCK_GRAPH}> {{ "
+                 f'lock:dead lock:by "a build that was killed" ; lock:since {stamp} ; '
+                 f"lock:renewed {stamp} }} }}",
+                 "planting a dead build's lock")
+    assert other.lock_holder()["by"] == "a build that was killed"
+    with other.build_lock(wait=0):
+        assert other.lock_holder()["by"] != "a build that was killed"
+    assert other.lock_holder() is None

@@ -41,6 +41,7 @@ from .sources.report import NQuadsSink, ReportCompiler, breakdown_dimensions, co
 from .sources.vocab import Vocabularies, load_vocabularies
 from .store import RemoteStore, write_dataset
 from .store.builds import NQUADS_CHUNK, _bulk_load_in_chunks, build_lock
+from .store.remote import LOCK_WAIT
 
 Progress = Callable[[str], None]
 
@@ -433,13 +434,19 @@ def build(project: Project, store_path: Path | None = None,
     return BuildResult(path, {f.graph: f.triples for f in files})
 
 
-def build_remote(project: Project, store: RemoteStore, progress: Progress | None = None) -> BuildResult:
+def build_remote(project: Project, store: RemoteStore, progress: Progress | None = None,
+                 wait: float | None = LOCK_WAIT) -> BuildResult:
     """Compile the project (``compile_to_files``) and put each named graph into a remote store,
     replacing it whole (Graph Store Protocol PUT); esgkg's graphs the build no longer has (a
-    removed report) are deleted, and the counts the store holds are checked against the files."""
+    removed report) are deleted, and the counts the store holds are checked against the files.
+    The load holds the store's build lock (``RemoteStore.build_lock``; waiting up to ``wait``
+    seconds for another build's load), so that two builds never interleave their graphs; a
+    compile error stops the build before anything is sent."""
     say = progress or (lambda _msg: None)
     with tempfile.TemporaryDirectory(prefix="esgkg-build-") as tmp:
         files = compile_to_files(project, Path(tmp), progress)
         graphs = ((f.graph, f.path.read_bytes()) for f in files)
-        counts = store.replace_graphs(graphs, progress=lambda g, n: say(f"loaded {n:,} triples into <{g}>"))
+        with store.build_lock(wait, on_wait=say):
+            counts = store.replace_graphs(graphs, progress=lambda g, n: say(f"loaded {n:,} triples "
+                                                                            f"into <{g}>"))
     return BuildResult(store.location, counts)

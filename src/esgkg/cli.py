@@ -87,7 +87,7 @@ def build(
                 err.log(escape(msg))
 
             if is_remote(path):
-                result = build_remote(project, _open_store(store), progress=say)
+                result = build_remote(project, _open_store(store), progress=say, wait=wait)
             else:
                 with build_lock(path, wait, on_wait=say):  # held from the compile on; the load reenters it
                     result = run_build(project, path, progress=say)

@@ -30,13 +30,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+import threading
 import time
 import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,14 @@ from .guard import check_query, uses_service
 __all__ = ["ESGKG_GRAPHS", "RemoteStore", "StoreConfig", "is_remote"]
 
 ESGKG_GRAPHS = "https://w3id.org/esgkg/graph/"  # the graphs esgkg reads and writes
+# the build lock's graph: outside ESGKG_GRAPHS, so never listed, queried, exported or validated
+LOCK_GRAPH = "https://w3id.org/esgkg/lock/build"
+LOCK_HEARTBEAT = 10.0  # seconds between two renewals of a held lock
+LOCK_STALE = 60.0  # a lock not renewed for this long is a killed build's: the next build takes it
+LOCK_WAIT = 600.0  # how long a build waits for another one's lock by default
+_LOCK_POLL = 2.0
+_LOCK_PREFIX = f"PREFIX lock: <{LOCK_GRAPH}#>\n"
+_G = f"<{LOCK_GRAPH}>"
 CONFIG_FILE = Path(".esgkg") / "store.toml"
 _CONFIG_KEYS = {"url", "update", "graph_store", "graph_param"}
 _SECRET_KEYS = {"user", "password", "token", "username", "credentials"}
@@ -389,6 +402,99 @@ class RemoteStore(StoreReads):
         return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
 
     # --- loading --------------------------------------------------------------------------------
+    def update(self, text: str, what: str) -> None:
+        """Run a SPARQL Update on the store's update endpoint (the SPARQL 1.1 Protocol's form POST).
+        Only esgkg's own bookkeeping uses it (the build lock); queries never reach it."""
+        if not self.config.update:
+            raise StoreError(f"no update endpoint known for {self.location}: set update in {CONFIG_FILE}")
+        self._sign_in()
+        self._request("POST", self.config.update, data=urllib.parse.urlencode({"update": text}).encode(),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"}, what=what)
+
+    def _sign_in(self) -> None:
+        """With digest credentials, be challenged once by a small request, so that the requests
+        after it (a large upload) are signed at once."""
+        if self._auth.user and self._auth.scheme == "digest" and not self._signed_in:
+            url = self.config.graph_store or self.config.update
+            probe = self._graph_url(ESGKG_GRAPHS + "auth-check") if self.config.graph_store else url
+            self._request("GET", probe, timeout=DEFAULT_TIMEOUT, what="signing in", missing_ok=True)
+            self._signed_in = True
+
+    _signed_in = False
+
+    def lock_holder(self) -> dict[str, str] | None:
+        """Who holds the build lock (``by``: host, process and a random id; ``since``;
+        ``renewed``), or None: the oldest claim where two builds claimed it at once."""
+        text = (f"{_LOCK_PREFIX}SELECT ?by ?since ?renewed WHERE {{ GRAPH {_G} {{ "
+                "?claim lock:by ?by ; lock:since ?since ; lock:renewed ?renewed } } ORDER BY ?since ?by")
+        rows = _json(self._post_query(text, "application/sparql-results+json", [], DEFAULT_TIMEOUT),
+                     self.location)["results"]["bindings"]
+        return {k: v["value"] for k, v in rows[0].items()} if rows else None
+
+    @contextmanager
+    def build_lock(self, wait: float | None = LOCK_WAIT,
+                   on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the store's build lock for the block: a claim in the lock graph, taken by one SPARQL
+        Update that inserts it only where there is none, renewed every ``LOCK_HEARTBEAT`` seconds
+        while held, removed at the end. A claim not renewed for ``LOCK_STALE`` seconds (a killed
+        build) is removed by the next build. Another build waits up to ``wait`` seconds (None:
+        for ever), then fails with a StoreError naming the holder. Where two builds insert at once
+        (an engine that does not serialise updates), the older claim wins and the other retracts."""
+        me = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:12]}"
+        claim = f"lock:{uuid.uuid4().hex}"
+        deadline = None if wait is None else time.monotonic() + max(0.0, wait)
+        told = False
+        while True:
+            now = datetime.now(UTC)
+            stale = _xsd(now - timedelta(seconds=LOCK_STALE))
+            self.update(  # a killed build's claim goes; then ours goes in where there is none
+                f"{_LOCK_PREFIX}DELETE {{ GRAPH {_G} {{ ?c ?p ?o }} }} "
+                f"WHERE {{ GRAPH {_G} {{ ?c lock:renewed ?r ; ?p ?o . FILTER(?r < {stale}) }} }} ;\n"
+                f"INSERT {{ GRAPH {_G} {{ {claim} lock:by {json.dumps(me)} ; "
+                f"lock:since {_xsd(now)} ; lock:renewed {_xsd(now)} }} }} "
+                f"WHERE {{ FILTER NOT EXISTS {{ GRAPH {_G} {{ ?c ?p ?o }} }} }}", "taking the build lock")
+            holder = self.lock_holder()
+            if holder is not None and holder["by"] == me:
+                break
+            self._drop_claim(claim)  # ours, if it went in beside an older one
+            if deadline is not None and time.monotonic() >= deadline:
+                how = "not waiting (--wait 0)" if not wait else f"gave up after waiting {wait:g} s"
+                who = f"{holder['by']} (since {holder['since']})" if holder else "another build"
+                raise StoreError(f"the build of {who} is writing the store at {self.location}: {how}; "
+                                 "try again when it has finished, or wait longer (esgkg build --wait "
+                                 f"SECONDS); a killed build's lock lapses {LOCK_STALE:g} s after it died")
+            if not told and holder is not None:
+                limit = "" if wait is None else f" (up to {wait:g} s)"
+                (on_wait or (lambda _m: None))(f"waiting for the build of {holder['by']} to finish{limit}")
+                told = True
+            left = _LOCK_POLL if deadline is None else deadline - time.monotonic()
+            time.sleep(max(0.0, min(_LOCK_POLL, left)))
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(LOCK_HEARTBEAT):
+                try:
+                    stamp = _xsd(datetime.now(UTC))
+                    self.update(f"{_LOCK_PREFIX}DELETE {{ GRAPH {_G} {{ {claim} lock:renewed ?r }} }} "
+                                f"INSERT {{ GRAPH {_G} {{ {claim} lock:renewed {stamp} }} }} "
+                                f"WHERE {{ GRAPH {_G} {{ {claim} lock:renewed ?r }} }}",
+                                "renewing the build lock")
+                except (StoreError, InputError):
+                    pass  # the next renewal tries again; a lock not renewed lapses
+
+        heartbeat = threading.Thread(target=renew, name="esgkg-build-lock", daemon=True)
+        heartbeat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            heartbeat.join()
+            self._drop_claim(claim)
+
+    def _drop_claim(self, claim: str) -> None:
+        self.update(f"{_LOCK_PREFIX}DELETE WHERE {{ GRAPH {_G} {{ {claim} ?p ?o }} }}",
+                    "releasing the build lock")
+
     def replace_graphs(self, graphs: Iterable[tuple[str, bytes]], *, drop_others: bool = True,
                        progress: Any = None) -> dict[str, int]:
         """Put each (graph IRI, N-Triples) in the store, replacing the graph whole (Graph Store
@@ -398,9 +504,7 @@ class RemoteStore(StoreReads):
         if not self.config.graph_store:
             raise StoreError(f"no Graph Store endpoint known for {self.location}: set graph_store in "
                              f"{CONFIG_FILE}")
-        if self._auth.user and self._auth.scheme == "digest":  # be challenged once, by a small request
-            self._request("GET", self._graph_url(ESGKG_GRAPHS + "auth-check"), timeout=DEFAULT_TIMEOUT,
-                          what="signing in", missing_ok=True)
+        self._sign_in()
         sent: dict[str, int] = {}
         for graph, data in graphs:
             if not graph.startswith(ESGKG_GRAPHS):
@@ -431,6 +535,11 @@ class RemoteStore(StoreReads):
 
     def close(self) -> None:
         self._graphs = None
+
+
+def _xsd(moment: datetime) -> str:
+    """An xsd:dateTime literal (UTC) in SPARQL syntax."""
+    return f'"{moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
 
 
 def _json(body: bytes, where: str) -> dict:
