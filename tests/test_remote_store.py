@@ -149,6 +149,8 @@ def test_a_runaway_query_stops_at_its_time_limit(server):
 
 
 def test_a_reload_is_idempotent_and_drops_only_esgkg_graphs_it_no_longer_has(server, project, built_store):
+    from esgkg.store import remote
+
     store = server.store
     foreign = "http://example.org/not-esgkg"
     stale = "https://w3id.org/esgkg/graph/report/gone-2020"
@@ -157,7 +159,10 @@ def test_a_reload_is_idempotent_and_drops_only_esgkg_graphs_it_no_longer_has(ser
                    headers={"Content-Type": "application/n-triples"})
     store.replace_graphs([(stale, triple.replace(b'"1"', b'"2"'))], drop_others=False)
     assert stale in store.graphs()
+    built = store.build_id()
     build_remote(project, store)  # a reload over the same data (the fixture built it once)
+    assert store.build_id() not in (None, built)  # recorded, outside esgkg's graphs
+    assert remote.STATE_GRAPH not in store.graphs()
     assert store.graphs() == built_store.graphs()  # the stale report is gone; the foreign graph unseen
     assert store.count_per_graph() == built_store.count_per_graph()
     ask = f"ASK {{ GRAPH <{foreign}> {{ ?s ?p ?o }} }}"
@@ -197,6 +202,17 @@ def test_the_endpoint_serves_a_remote_store(server, project, monkeypatch):
     assert int(answer.get_json()["results"]["bindings"][0]["n"]["value"]) > 0
     refused = client.post("/sparql", data={"update": "DROP ALL"})
     assert refused.status_code in (403, 501)
+    # the pages computed once per build (validation, charts) see a rebuild of the remote store
+    from esgkg.store import remote
+
+    monkeypatch.setattr(remote, "_GRAPHS_TTL", 0.0)
+    holder = app.extensions["esgkg"]
+    first = holder.generation
+    holder.get()
+    assert holder.generation == first  # nothing rebuilt: the same generation
+    RemoteStore.open(server.url, env=server.env).mark_built()  # another client's build ends
+    holder.get()
+    assert holder.generation == first + 1
 
 
 # --- without a server -------------------------------------------------------------------------

@@ -449,4 +449,5 @@ def build_remote(project: Project, store: RemoteStore, progress: Progress | None
         with store.build_lock(wait, on_wait=say):
             counts = store.replace_graphs(graphs, progress=lambda g, n: say(f"loaded {n:,} triples "
                                                                             f"into <{g}>"))
+            store.mark_built()  # a server over the store sees the new build
     return BuildResult(store.location, counts)

@@ -28,13 +28,17 @@ class GraphHolder:
         self._kg: KnowledgeGraph | None = None
         self._path: Path | None = None
         self.generation = 0  # bumps at each reopen (pages may cache per generation)
+        self._built: str | None = None  # a remote store's last build id
 
     def get(self) -> KnowledgeGraph:
-        if is_remote(self.config.store):  # the engine serves its latest data itself: opened once
-            with self._lock:
+        if is_remote(self.config.store):  # the engine serves its latest data itself: opened once,
+            with self._lock:              # a new generation at each build esgkg records there
                 if self._kg is None:
                     self._kg = KnowledgeGraph(open_store(self.config.store, self.config.project_root),
                                               self.project)
+                built = self._kg.store.build_id()
+                if self.generation == 0 or built != self._built:
+                    self._built = built
                     self.generation += 1
                 return self._kg
         current = (Path(self.config.store) / "current").resolve()

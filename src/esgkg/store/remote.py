@@ -58,6 +58,9 @@ __all__ = ["ESGKG_GRAPHS", "RemoteStore", "StoreConfig", "is_remote"]
 ESGKG_GRAPHS = "https://w3id.org/esgkg/graph/"  # the graphs esgkg reads and writes
 # the build lock's graph: outside ESGKG_GRAPHS, so never listed, queried, exported or validated
 LOCK_GRAPH = "https://w3id.org/esgkg/lock/build"
+# the last complete build's id, in a graph of its own (also outside ESGKG_GRAPHS): a server over the
+# store sees a rebuild by it (esgkg serve recomputes its per-build pages, such as validation)
+STATE_GRAPH = "https://w3id.org/esgkg/lock/state"
 LOCK_HEARTBEAT = 10.0  # seconds between two renewals of a held lock
 LOCK_STALE = 60.0  # a lock not renewed for this long is a killed build's: the next build takes it
 LOCK_WAIT = 600.0  # how long a build waits for another one's lock by default
@@ -490,6 +493,31 @@ class RemoteStore(StoreReads):
             stop.set()
             heartbeat.join()
             self._drop_claim(claim)
+
+    def mark_built(self) -> str:
+        """Record a new build id in the state graph (after a complete load); returns it."""
+        built = uuid.uuid4().hex
+        stamp = _xsd(datetime.now(UTC))
+        self.update(f"{_LOCK_PREFIX}DROP SILENT GRAPH <{STATE_GRAPH}> ;\n"
+                    f"INSERT DATA {{ GRAPH <{STATE_GRAPH}> {{ "
+                    f"lock:store lock:lastBuild {json.dumps(built)} ; lock:builtAt {stamp} }} }}",
+                    "recording the build")
+        self._build = (time.monotonic(), built)
+        return built
+
+    _build: tuple[float, str | None] | None = None
+
+    def build_id(self) -> str | None:
+        """The id of the last build esgkg loaded into the store (None: none recorded), asked again
+        at most every two seconds."""
+        now = time.monotonic()
+        if self._build is None or now - self._build[0] >= _GRAPHS_TTL:
+            text = (f"{_LOCK_PREFIX}SELECT ?id WHERE {{ GRAPH <{STATE_GRAPH}> "
+                    "{ lock:store lock:lastBuild ?id } }")
+            rows = _json(self._post_query(text, "application/sparql-results+json", [], DEFAULT_TIMEOUT),
+                         self.location)["results"]["bindings"]
+            self._build = (now, rows[0]["id"]["value"] if rows else None)
+        return self._build[1]
 
     def _drop_claim(self, claim: str) -> None:
         self.update(f"{_LOCK_PREFIX}DELETE WHERE {{ GRAPH {_G} {{ {claim} ?p ?o }} }}",
