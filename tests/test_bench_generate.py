@@ -51,3 +51,25 @@ def test_generated_corpus_builds_with_the_reports_asked(tmp_path: Path) -> None:
     for report in shared:  # both years describe the same organisation (minted per issuer)
         graph = ox.NamedNode(str(ids.report_graph(report)))
         assert any(store.quads_for_pattern(org, None, None, graph)), report
+
+
+def test_the_constraint_harness_tells_a_rewrite_that_changes_results(built_store, tmp_path, capsys):
+    """bench/constraints.py, which checks that a rewrite of the shapes for speed keeps every result:
+    the same shapes compare equal; a saved result altered compares different."""
+    spec = importlib.util.spec_from_file_location("bench_constraints", GENERATOR.with_name("constraints.py"))
+    assert spec and spec.loader
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    import json
+
+    saved = tmp_path / "results.json"
+    store = str(built_store.root)
+    assert harness.main([store, "--reports", "1", "--save", str(saved)]) == 0
+    results = json.loads(saved.read_text())
+    assert results and any(results.values())  # the shipped reports have findings to compare
+    assert harness.main([store, "--reports", "1", "--compare", str(saved)]) == 0
+    first = next(k for k, v in results.items() if v)
+    results[first] = results[first][1:]  # one result fewer: a rewrite that lost one
+    saved.write_text(json.dumps(results))
+    assert harness.main([store, "--reports", "1", "--compare", str(saved)]) == 1
+    assert "DIFFERENT results" in capsys.readouterr().out
