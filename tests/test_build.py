@@ -145,9 +145,24 @@ def test_the_search_index_from_the_reports_rows_is_the_index_from_the_database(b
     search.build_index(copy)  # the queries over the whole database, as apply_update does
 
     def rows(path):
+        """What a search reads: the rows in their sort order (rows tied on the query's sort keys
+        may take their ids in another order: each store kind gives solutions in its own), each
+        figure with its keys, and the words matched on (a set: their order changes nothing)."""
         with contextlib.closing(sqlite3.connect(path)) as conn:
-            return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
-                    for t in ("find_rows", "find_terms", "figure_rows", "figure_keys", "figure_terms")}
+            keys: dict[int, list[str]] = collections.defaultdict(list)
+            for figure, graph, iri in conn.execute("SELECT figure, graph, iri FROM figure_keys"):
+                keys[figure].append(f"{graph} {iri}")
+            return {
+                "find_rows": sorted(conn.execute("SELECT graph, thing, k1, k2, k3, terms FROM find_rows"),
+                                    key=repr),
+                "find_order": conn.execute("SELECT graph, k1, k2, k3 FROM find_rows ORDER BY id").fetchall(),
+                "figures": sorted(((row[1:], sorted(keys[row[0]])) for row in conn.execute(
+                    "SELECT id, graph, k1, k2, k3, k4, k5, terms FROM figure_rows")), key=repr),
+                "figure_order": conn.execute("SELECT graph, k1, k2, k3, k4, k5 FROM figure_rows "
+                                             "ORDER BY id").fetchall(),
+                "terms": sorted(conn.execute("SELECT label, thing, graph FROM find_terms").fetchall()
+                                + conn.execute("SELECT label, iri, graph FROM figure_terms").fetchall()),
+            }
 
     assert rows(copy / search.SEARCH_FILE) == rows(built_store.path.resolve() / search.SEARCH_FILE)
 

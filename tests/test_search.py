@@ -55,12 +55,15 @@ def sparql_rows(kg: KnowledgeGraph, name: str, text: str, report: str | None) ->
 
 
 def comparable(row: dict, columns: list[str]) -> tuple:
-    """A row as text; the values a GROUP_CONCAT lists in no stated order, as a sorted tuple."""
+    """A row as text; the values a GROUP_CONCAT lists in no stated order, as a sorted tuple (pages
+    by number)."""
     out = []
     for c in columns:
         term = row.get(c)
         if term is not None and c in ("valuePrinted", "unitPrinted"):
             out.append(tuple(sorted(term.value.split("; "))))
+        elif term is not None and c == "pages":
+            out.append(tuple(sorted(term.value.split(", "), key=int)))
         else:
             out.append(None if term is None else str(term))
     return tuple(out)
@@ -88,6 +91,10 @@ def test_the_index_gives_the_rows_of_the_sparql_in_its_order(kg, name):
                     == collections.Counter(comparable(r, columns) for r in old)), (name, report, text)
             # the query's ORDER BY: the same sequence of sort keys (rows tied on them may differ)
             assert [order_key(r, name) for r in new.terms] == [order_key(r, name) for r in old]
+            # a row's pages in ascending order (GROUP_CONCAT's own order is the engine's)
+            for row in new.terms:
+                pages = [int(p) for p in row["pages"].value.split(", ")]
+                assert pages == sorted(pages), (name, row)
             assert not new.truncated
 
 

@@ -213,6 +213,20 @@ def _value(term: Any) -> str | None:
     return None if term is None else term.value
 
 
+_PAGES = FIND_COLUMNS.index("pages"), FIGURE_COLUMNS.index("pages")
+
+
+def _pages_in_order(term: Any) -> Any:
+    """A ``pages`` list ("83, 82, 85") with its pages in ascending order: GROUP_CONCAT lists them in
+    an order each engine and store kind picks, the index in one order whatever built it."""
+    if not isinstance(term, ox.Literal) or not term.value:
+        return term
+    parts = term.value.split(", ")
+    if not all(p.isdigit() for p in parts):
+        return term
+    return ox.Literal(", ".join(sorted(parts, key=int)), datatype=term.datatype)
+
+
 # -- writing the index (at build time) ---------------------------------------------------------
 
 
@@ -336,6 +350,7 @@ def _index_things(conn: sqlite3.Connection, store: ox.Store, things: list[ox.Nam
         nonlocal n
         for sol in _select(store, _FIND_ROWS, things):
             terms = [sol[c] for c in FIND_COLUMNS]
+            terms[_PAGES[0]] = _pages_in_order(terms[_PAGES[0]])
             listed.add(terms[3].value)
             n += 1
             yield (report, terms[3].value, *(_value(t) for t in terms[:_FIND_ORDER]),
@@ -356,6 +371,7 @@ def _index_figures(conn: sqlite3.Connection, store: ox.Store, scope: list[ox.Nam
     insert_row = ("INSERT INTO figure_rows(graph, k1, k2, k3, k4, k5, terms) VALUES (?, ?, ?, ?, ?, ?, ?)")
     for sol in _select(store, _FIGURE_ROWS, scope):
         terms = [sol[c] for c in FIGURE_COLUMNS]
+        terms[_PAGES[1]] = _pages_in_order(terms[_PAGES[1]])
         keys = [_value(sol[c]) for c in _FIGURE_ORDER]
         cursor = conn.execute(insert_row, (report, *keys, json.dumps([_encode(t) for t in terms],
                                                                      ensure_ascii=False)))
