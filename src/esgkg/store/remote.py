@@ -27,6 +27,7 @@ refused, as is a configuration file holding one.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -473,12 +474,16 @@ class RemoteStore(StoreReads):
             left = _LOCK_POLL if deadline is None else deadline - time.monotonic()
             time.sleep(max(0.0, min(_LOCK_POLL, left)))
         stop = threading.Event()
+        beat = copy.copy(self)  # its own connection and digest state: it runs beside the load
+        beat._opener = self._auth.opener(u for u in (self.config.query, self.config.update,
+                                                     self.config.graph_store) if u)
+        beat._signed_in = False
 
         def renew() -> None:
             while not stop.wait(LOCK_HEARTBEAT):
                 try:
                     stamp = _xsd(datetime.now(UTC))
-                    self.update(f"{_LOCK_PREFIX}DELETE {{ GRAPH {_G} {{ {claim} lock:renewed ?r }} }} "
+                    beat.update(f"{_LOCK_PREFIX}DELETE {{ GRAPH {_G} {{ {claim} lock:renewed ?r }} }} "
                                 f"INSERT {{ GRAPH {_G} {{ {claim} lock:renewed {stamp} }} }} "
                                 f"WHERE {{ GRAPH {_G} {{ {claim} lock:renewed ?r }} }}",
                                 "renewing the build lock")
