@@ -243,10 +243,20 @@ def test_every_named_query_over_sparql_matches_the_api(live_server, kg, project)
         sparql.queryType = SELECT
         res = sparql.queryAndConvert()
         assert res["head"]["vars"] == expected.columns, name
-        got = Counter(tuple(_from_json(b.get(v)) for v in expected.columns)
+        got = Counter(tuple(_unordered(v, _from_json(b.get(v))) for v in expected.columns)
                       for b in res["results"]["bindings"])
-        want = Counter(tuple(_oracle(r.get(v)) for v in expected.columns) for r in expected.terms)
+        want = Counter(tuple(_unordered(v, _oracle(r.get(v))) for v in expected.columns)
+                       for r in expected.terms)
         assert got == want, name
+
+
+def _unordered(column: str, term: tuple) -> tuple:
+    """A GROUP_CONCAT list (a row's pages, its printed values and units) with its parts sorted: the
+    engine picks their order, and find / find-figure come from the index, which sorts pages."""
+    if column in ("pages", "valuePrinted", "unitPrinted") and len(term) > 1 and term[0] == "literal":
+        parts = term[1].split(", " if column == "pages" else "; ")
+        return (term[0], tuple(sorted(parts)), *term[2:])
+    return term
 
 
 # --- the named queries over HTTP --------------------------------------------------------------------
