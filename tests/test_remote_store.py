@@ -279,6 +279,42 @@ def test_a_server_answering_something_else_is_a_clear_error(tmp_path):
         web.wait(timeout=10)
 
 
+MALFORMED = [b"{}", b"[]", b"\xff", b'{"results": {"bindings": "x"}}', b'{"results": {"bindings": [1]}}',
+             b'{"results": {"bindings": [{"g": {"type": "uri"}}]}}',
+             b'{"results": {"bindings": [' + b"1, " * 500_000 + b"1]}}"]  # huge: 1.5 MB
+
+
+@pytest.mark.parametrize("answer", MALFORMED)
+def test_a_malformed_json_answer_is_a_clear_error_for_every_reader(answer):
+    """A server that answers every request with something that is not SPARQL JSON results: the
+    graph list, the build lock's holder and the build id each fail with a StoreError naming it."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{web.server_address[1]}/query"
+        store = RemoteStore(StoreConfig.from_url(url), env={})
+        for read in (store.graphs, store.lock_holder, store.build_id):
+            with pytest.raises(StoreError, match=re.escape(url)):
+                read()
+    finally:
+        web.shutdown()
+        web.server_close()
+
+
 def test_the_export_is_the_embedded_export(server, built_store):
     """Same bytes from the Oxigraph server; from Virtuoso the same number of quads (it writes
     typed literals in canonical form, e.g. an xsd:decimal 1.50 as 1.5, so bytes may differ)."""
@@ -383,8 +419,7 @@ def test_one_build_loads_at_a_time_and_a_killed_builds_lock_lapses(server, proje
     assert told and told[0].startswith("waiting for the build of ") and other.lock_holder() is None
 
     # a killed build's lock (not renewed for LOCK_STALE seconds) lapses
-    old = (datetime.now(UTC) - timedelta(seconds=remote.LOCK_STALE + 5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    stamp = f'"{old}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+    stamp = remote._xsd(datetime.now(UTC) - timedelta(seconds=remote.LOCK_STALE + 5))
     other.update(f"PREFIX lock: <{remote.LOCK_GRAPH}#>\nINSERT DATA {{ GRAPH <{remote.LOCK_GRAPH}> {{ "
                  f'lock:dead lock:by "a build that was killed" ; lock:since {stamp} ; '
                  f"lock:renewed {stamp} }} }}",

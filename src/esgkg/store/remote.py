@@ -345,7 +345,7 @@ class RemoteStore(StoreReads):
         text = ("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
                 f"FILTER(STRSTARTS(STR(?g), \"{ESGKG_GRAPHS}\")) }}")
         body = self._post_query(text, "application/sparql-results+json", [], DEFAULT_TIMEOUT)
-        names = sorted(b["g"]["value"] for b in _json(body, self.location)["results"]["bindings"])
+        names = sorted(b["g"]["value"] for b in _bindings(body, self.location) if "g" in b)
         self._graphs = (now, names)
         return list(names)
 
@@ -419,8 +419,8 @@ class RemoteStore(StoreReads):
         """With digest credentials, be challenged once by a small request, so that the requests
         after it (a large upload) are signed at once."""
         if self._auth.user and self._auth.scheme == "digest" and not self._signed_in:
-            url = self.config.graph_store or self.config.update
-            probe = self._graph_url(ESGKG_GRAPHS + "auth-check") if self.config.graph_store else url
+            probe = (self._graph_url(ESGKG_GRAPHS + "auth-check") if self.config.graph_store
+                     else self.config.update)
             self._request("GET", probe, timeout=DEFAULT_TIMEOUT, what="signing in", missing_ok=True)
             self._signed_in = True
 
@@ -431,9 +431,10 @@ class RemoteStore(StoreReads):
         ``renewed``), or None: the oldest claim where two builds claimed it at once."""
         text = (f"{_LOCK_PREFIX}SELECT ?by ?since ?renewed WHERE {{ GRAPH {_G} {{ "
                 "?claim lock:by ?by ; lock:since ?since ; lock:renewed ?renewed } } ORDER BY ?since ?by")
-        rows = _json(self._post_query(text, "application/sparql-results+json", [], DEFAULT_TIMEOUT),
-                     self.location)["results"]["bindings"]
-        return {k: v["value"] for k, v in rows[0].items()} if rows else None
+        rows = _bindings(self._post_query(text, "application/sparql-results+json", [], DEFAULT_TIMEOUT),
+                         self.location)
+        holder = {k: v["value"] for k, v in rows[0].items()} if rows else {}
+        return holder if {"by", "since", "renewed"} <= holder.keys() else None
 
     @contextmanager
     def build_lock(self, wait: float | None = LOCK_WAIT,
@@ -519,9 +520,9 @@ class RemoteStore(StoreReads):
         if self._build is None or now - self._build[0] >= _GRAPHS_TTL:
             text = (f"{_LOCK_PREFIX}SELECT ?id WHERE {{ GRAPH <{STATE_GRAPH}> "
                     "{ lock:store lock:lastBuild ?id } }")
-            rows = _json(self._post_query(text, "application/sparql-results+json", [], DEFAULT_TIMEOUT),
-                         self.location)["results"]["bindings"]
-            self._build = (now, rows[0]["id"]["value"] if rows else None)
+            rows = _bindings(self._post_query(text, "application/sparql-results+json", [], DEFAULT_TIMEOUT),
+                             self.location)
+            self._build = (now, rows[0]["id"]["value"] if rows and "id" in rows[0] else None)
         return self._build[1]
 
     def _drop_claim(self, claim: str) -> None:
@@ -584,6 +585,19 @@ def _json(body: bytes, where: str) -> dict:
     if not isinstance(data, dict):
         raise StoreError(f"the store at {where} did not answer SPARQL JSON results")
     return data
+
+
+def _bindings(body: bytes, where: str) -> list[dict]:
+    """The solutions of a SPARQL JSON SELECT answer (``results.bindings``), each a mapping of
+    variable to ``{"type", "value", ...}``; anything else is a StoreError naming the store."""
+    rows = _json(body, where).get("results", {})
+    rows = rows.get("bindings") if isinstance(rows, dict) else None
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and all(isinstance(v, dict) and isinstance(v.get("value"), str)
+                                        for v in r.values()) for r in rows):
+        raise StoreError(f"the store at {where} did not answer SPARQL JSON results (no results.bindings "
+                         "list of terms)")
+    return rows
 
 
 _EMPTY = ox.Store()
