@@ -256,3 +256,39 @@ def test_a_ratio_unit_naming_an_unknown_indicator_is_an_error(project_copy):
         compile_dataset(project_copy)
     message = str(failure.value)
     assert "t per widget" in message and "'widgets-made' is not an indicator code" in message
+
+
+def test_each_edition_states_its_standard_and_every_ancestor_with_broader_transitive(project_copy):
+    """skos:broaderTransitive (SKOS's transitive super-property of skos:broader) is stated for
+    every ancestor, so queries need no ``skos:broader*`` path; in the shipped standards.csv
+    iso-45001-2018 names iso-45001 as its broader code."""
+    from rdflib.namespace import SKOS
+
+    from esgkg.sources.vocab import load_vocabularies
+
+    path = project_copy.vocab_dir / "standards.csv"
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n")
+                    + "\nfx-top,FX top,,FX,,management-system"
+                    + "\nfx-mid,FX mid,fx-top,FX,,management-system"
+                    + "\nfx-leaf,FX leaf,fx-mid,FX,2024,management-system\n", encoding="utf-8")
+    graph = load_vocabularies(project_copy.vocab_dir).graphs[ids.vocab_graph("standards")]
+
+    def ancestors(code: str) -> set[str]:
+        return {str(a).rsplit("/", 1)[-1]
+                for a in graph.objects(ids.concept("standard", code), SKOS.broaderTransitive)}
+
+    assert ancestors("iso-45001-2018") == {"iso-45001"}
+    assert ancestors("iso-45001") == set()
+    assert ancestors("fx-leaf") == {"fx-mid", "fx-top"} and ancestors("fx-mid") == {"fx-top"}
+    assert set(graph.subject_objects(SKOS.broader)) <= set(graph.subject_objects(SKOS.broaderTransitive))
+
+
+def test_a_cycle_of_broader_codes_is_refused_naming_a_concept_on_it(project_copy):
+    from esgkg.sources.vocab import load_vocabularies
+
+    path = project_copy.vocab_dir / "standards.csv"
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n")
+                    + "\nfx-a,FX a,fx-b,FX,,management-system"
+                    + "\nfx-b,FX b,fx-a,FX,,management-system\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"standards.csv: .*/standard/fx-[ab] is broader than itself"):
+        load_vocabularies(project_copy.vocab_dir)

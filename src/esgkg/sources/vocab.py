@@ -292,6 +292,28 @@ def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
 
 
 # (graph name, file, compiler) in dependency order: code lists first, indicators last.
+def _add_broader_transitive(graph: Graph, path: Path) -> None:
+    """State each concept's ancestors with ``skos:broaderTransitive`` (SKOS: the transitive
+    super-property of ``skos:broader``), so that "this concept or a narrower one" is one triple
+    pattern: engines differ on ``skos:broader*`` paths (Virtuoso 7 needs one end unbound).
+    A cycle of ``skos:broader`` is an InputError naming a concept on it."""
+    parents: dict[URIRef, list[URIRef]] = {}
+    for child, parent in graph.subject_objects(SKOS.broader):
+        parents.setdefault(child, []).append(parent)  # type: ignore[arg-type]
+    for concept in list(parents):
+        seen: set[URIRef] = set()
+        todo = list(parents[concept])
+        while todo:
+            ancestor = todo.pop()
+            if ancestor == concept:
+                raise InputError(f"{path}: {concept} is broader than itself (a cycle of broader codes)")
+            if ancestor not in seen:
+                seen.add(ancestor)
+                todo.extend(parents.get(ancestor, ()))
+        for ancestor in seen:
+            graph.add((concept, SKOS.broaderTransitive, ancestor))
+
+
 VOCABULARIES: list[tuple[str, str, Callable[[Path, Vocabularies, Graph], None]]] = [
     ("codelists", "codelists.csv", _codelists),
     ("codes", "codes.csv", _breakdown_codes),
@@ -315,6 +337,7 @@ def load_vocabularies(vocab_dir: Path) -> Vocabularies:
         path = vocab_dir / filename
         compile_(path, vocab, g)
         _check_broader(g, vocab, _scheme_of(g), path)
+        _add_broader_transitive(g, path)
         vocab.graphs[ids.vocab_graph(name)] = g
     return vocab
 
