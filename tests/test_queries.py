@@ -96,6 +96,19 @@ def test_conversion_goes_through_the_unit_table(kg):
     assert abs(seres["converted"] - expected) < Decimal("0.01")
 
 
+def test_a_figure_printed_twice_keeps_the_boundary_one_of_its_printings_gives(kg):
+    # CALB scope 1 is printed on p45 (line 824, no data scope) and in the annex on p82 (line 1559,
+    # note 9 at line 1551: 2022 covers the Changzhou and Xiamen bases, 2023 adds Wuhan, Chengdu
+    # and Hefei). One row per figure, with the annex's scope: SPARQL makes an aggregate over a
+    # row without a boundary unbound, which once emptied this column.
+    rows = {r["year"]: r for r in kg.query("indicator-values", indicator="ghg-scope1", unit="TONNE").rows
+            if r["company"] == "CALB"}
+    assert set(rows) == {"2022", "2023"} and {r["pages"] for r in rows.values()} == {"45, 82"}
+    bases = ("Changzhou", "Xiamen", "Wuhan", "Chengdu", "Hefei")
+    assert [b for b in bases if b in (rows["2022"]["boundary"] or "")] == ["Changzhou", "Xiamen"]
+    assert [b for b in bases if b in (rows["2023"]["boundary"] or "")] == list(bases)
+
+
 def test_employees_by_gender(kg):
     # p83 (lines 1595-1596): head counts, so dated at each year end
     rows = {(r["year"], r["code"]): r["valuePrinted"] for r in kg.query("breakdown")}
