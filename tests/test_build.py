@@ -160,6 +160,9 @@ def test_the_search_index_from_the_reports_rows_is_the_index_from_the_database(b
                     "SELECT id, graph, k1, k2, k3, k4, k5, terms FROM figure_rows")), key=repr),
                 "figure_order": conn.execute("SELECT graph, k1, k2, k3, k4, k5 FROM figure_rows "
                                              "ORDER BY id").fetchall(),
+                "notes": sorted(conn.execute("SELECT graph, k1, k2, terms FROM note_rows"), key=repr),
+                "note_order": conn.execute("SELECT graph, k1, k2 FROM note_rows "
+                                           "ORDER BY k1, k2, id").fetchall(),
                 "terms": sorted(conn.execute("SELECT label, thing, graph FROM find_terms").fetchall()
                                 + conn.execute("SELECT label, iri, graph FROM figure_terms").fetchall()),
             }

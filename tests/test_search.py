@@ -29,7 +29,7 @@ from rdflib.namespace import RDF, RDFS, SKOS, XSD
 from esgkg import search
 from esgkg.api import KnowledgeGraph
 from esgkg.errors import InputError, StoreError
-from esgkg.search import FIGURE_COLUMNS, FIND_COLUMNS, MAX_TEXT, SEARCH_FILE, SEARCH_VERSION
+from esgkg.search import FIGURE_COLUMNS, FIND_COLUMNS, MAX_TEXT, NOTE_COLUMNS, SEARCH_FILE, SEARCH_VERSION
 from esgkg.store import EmbeddedStore, write_dataset
 from esgkg.store.builds import BUILDS, CURRENT, MARKER, read_marker
 
@@ -63,14 +63,15 @@ def comparable(row: dict, columns: list[str]) -> tuple:
         if term is not None and c in ("valuePrinted", "unitPrinted"):
             out.append(tuple(sorted(term.value.split("; "))))
         elif term is not None and c == "pages":
-            out.append(tuple(sorted(term.value.split(", "), key=int)))
+            out.append(tuple(sorted(term.value.split(", "), key=int)) if term.value else ())
         else:
             out.append(None if term is None else str(term))
     return tuple(out)
 
 
 ORDER = {"find": ["report", "kind", "name"],
-         "find-figure": ["report", "indicator", "about", "year", "breakdown"]}
+         "find-figure": ["report", "indicator", "about", "year", "breakdown"],
+         "data-quality-notes": ["report", "fact"]}
 
 
 def order_key(row: dict, name: str) -> tuple:
@@ -98,6 +99,26 @@ def test_the_index_gives_the_rows_of_the_sparql_in_its_order(kg, name):
             assert not new.truncated
 
 
+@pytest.mark.parametrize("report", REPORTS)
+def test_the_index_gives_the_data_quality_notes_of_the_sparql_in_its_order(kg, report):
+    """data-quality-notes, answered from the index: the rows of its SPARQL over the same graphs (a
+    report's notes and those of the graphs no report owns, the external facts'), a page at a time."""
+    named = kg.queries["data-quality-notes"]
+    with kg.store.query(named.text, graphs=kg.graphs_for(report), timeout=None) as result:
+        columns, old = result.variables, list(result)
+    new = kg.query("data-quality-notes", report=report)
+    assert new.columns == columns == NOTE_COLUMNS and not new.truncated
+    assert (collections.Counter(comparable(r, columns) for r in new.terms)
+            == collections.Counter(comparable(r, columns) for r in old))
+    assert [order_key(r, "data-quality-notes") for r in new.terms] == [order_key(r, "data-quality-notes")
+                                                                       for r in old]
+    # CALB's notes (591 curation notes in its sources) and Seres's are hundreds: both in the whole
+    assert {r["report"] for r in new} == ({"", "calb-2023", "seres-2023"} if report is None else {"", report})
+    for row in new.terms:
+        pages = [int(p) for p in row["pages"].value.split(", ") if p]
+        assert pages == sorted(pages), row
+
+
 def test_the_words_the_tests_use_still_find_their_figures(kg):
     for text, indicator in [("charity", "Donations"), ("attrition", "Employee turnover"),
                             ("resign", "Employee turnover"), ("EHS", "Training sessions")]:
@@ -118,13 +139,15 @@ def test_typed_values_come_back_as_from_sparql(kg):
 
 
 @pytest.mark.parametrize(("name", "text", "report"), [("find", "", None), ("find", "co", "calb-2023"),
-                                                      ("find-figure", "a", None)])
+                                                      ("find-figure", "a", None),
+                                                      ("data-quality-notes", None, "seres-2023")])
 def test_pages_are_disjoint_and_complete(kg, name, text, report):
-    whole = kg.query(name, text=text, report=report)
+    kw = {} if text is None else {"text": text}
+    whole = kg.query(name, report=report, **kw)
     assert len(whole) > 100 and not whole.truncated
     pages, offset = [], 0
     while True:
-        page = kg.query(name, text=text, report=report, limit=37, offset=offset)
+        page = kg.query(name, report=report, **kw, limit=37, offset=offset)
         pages.append(page)
         offset += len(page)
         if not page.truncated:
@@ -132,12 +155,12 @@ def test_pages_are_disjoint_and_complete(kg, name, text, report):
         assert len(page) == 37
     seen = [r for p in pages for r in p.terms]
     assert [comparable(r, whole.columns) for r in seen] == [comparable(r, whole.columns) for r in whole.terms]
-    assert kg.query(name, text=text, report=report, offset=len(whole)).rows == []
-    assert kg.query(name, text=text, report=report, limit=0).truncated
+    assert kg.query(name, report=report, **kw, offset=len(whole)).rows == []
+    assert kg.query(name, report=report, **kw, limit=0).truncated
 
 
 def test_offset_is_only_for_the_paged_queries(kg):
-    with pytest.raises(InputError, match="offset pages find and find-figure"):
+    with pytest.raises(InputError, match="offset pages find, find-figure and data-quality-notes"):
         kg.query("sites", offset=3)
     with pytest.raises(InputError, match="limit must be a whole number"):
         kg.query("find", text="x", limit=-1)
@@ -287,7 +310,8 @@ def test_the_index_is_written_in_the_build_and_swapped_with_it(tmp_path, project
     root = tmp_path / "store"
     first = write_dataset(root, tiny_report("one"))
     marker = read_marker(first)
-    assert marker["search"] == {"version": SEARCH_VERSION, "file": SEARCH_FILE, "things": 1, "figures": 0}
+    assert marker["search"] == {"version": SEARCH_VERSION, "file": SEARCH_FILE, "things": 1, "figures": 0,
+                                 "notes": 0}
     assert (first / SEARCH_FILE).is_file()
     assert found_names(root, project) == ["Widget one"]
     second = write_dataset(root, tiny_report("two"))
@@ -346,7 +370,8 @@ def test_an_index_of_an_older_esgkg_says_to_run_esgkg_build(built_store, project
     marker["search"]["version"] = SEARCH_VERSION - 1
     (build / MARKER).write_text(json.dumps(marker), encoding="utf-8")
     kg = KnowledgeGraph(EmbeddedStore(root), project)
-    with pytest.raises(StoreError, match=r"version 0, this esgkg reads version 1: run `esgkg build`"):
+    with pytest.raises(StoreError, match=rf"version {SEARCH_VERSION - 1}, this esgkg reads version "
+                                         rf"{SEARCH_VERSION}: run `esgkg build`"):
         kg.query("find-figure", text="water")
     del marker["search"]
     (build / MARKER).write_text(json.dumps(marker), encoding="utf-8")

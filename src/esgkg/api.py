@@ -15,7 +15,7 @@ from . import ids
 from .errors import InputError
 from .project import Project, find_project
 from .query import NamedQuery, catalogue
-from .search import SEARCHABLE, SearchResult, search_text
+from .search import PAGED, SEARCHABLE, SearchResult, search_text
 from .store import Store, open_store
 from .store.execute import DEFAULT_TIMEOUT, QueryResult
 
@@ -167,9 +167,9 @@ class KnowledgeGraph:
                      allow_service: bool = False) -> QueryResult | SearchResult:
         """A named query of ``queries/``, its parameters checked (codes against the store) and bound.
 
-        The one path of every named query, from the CLI, the API and the server: ``find`` and
-        ``find-figure`` go to the build's search index (paged by ``limit`` / ``offset``), every
-        other query to the SPARQL store (``offset`` is refused there).
+        The one path of every named query, from the CLI, the API and the server: ``find``,
+        ``find-figure`` and ``data-quality-notes`` go to the build's search index (paged by
+        ``limit`` / ``offset``), every other query to the SPARQL store (``offset`` is refused there).
         """
         named_queries = self.queries if self.project is not None else {}
         if name not in named_queries:
@@ -184,10 +184,11 @@ class KnowledgeGraph:
             index = self.store.search_index()
             if index is None:  # a store without a full-text index (remote): the query's SPARQL, paged
                 return self._page(named, bindings, graphs, limit, offset or 0, timeout)
-            return index.search(name, bindings["text"].value, report=report, limit=limit,
+            text = bindings["text"].value if "text" in bindings else None
+            return index.search(name, text, report=report, limit=limit,
                                 offset=offset or 0, timeout=timeout)
         if offset:
-            raise InputError(f"offset pages {' and '.join(SEARCHABLE)}; query {name} returns all its "
+            raise InputError(f"offset pages {PAGED}; query {name} returns all its "
                              "rows (or the first --limit)")
         bindings = named.bindings(params, codes=self.codes)
         return self.store.query(named.text, graphs=self.graphs_for(report), bindings=bindings,

@@ -50,8 +50,10 @@ from .store.execute import _term as _from_plain
 
 SEARCH_FILE = "search.sqlite"
 ONTOLOGY_GRAPH = str(ids.ONTOLOGY_GRAPH)
-SEARCH_VERSION = 1  # bump when the tables or their rows change: an older index is then refused
-SEARCHABLE = ("find", "find-figure")  # the named queries answered from the index
+SEARCH_VERSION = 2  # bump when the tables or their rows change: an older index is then refused
+SEARCHABLE = ("find", "find-figure", "data-quality-notes")  # the named queries answered from the index
+_TEXT_SEARCHES = ("find", "find-figure")  # of these, the ones that look for a text
+PAGED = ", ".join(SEARCHABLE[:-1]) + " and " + SEARCHABLE[-1]  # their names, for messages
 DEFAULT_LIMIT = 50  # rows a page holds when the CLI or the server is not told (--limit, limit=)
 MAX_TEXT = 1000  # characters of a search text; a longer one is refused
 _TRIGRAM = 3
@@ -59,6 +61,7 @@ _TRIGRAM = 3
 FIND_COLUMNS = ["report", "kind", "name", "thing", "pages", "pageEstimated"]
 FIGURE_COLUMNS = ["report", "indicator", "about", "breakdown", "year", "qualifier", "valuePrinted",
                   "unitPrinted", "pages", "pageEstimated"]
+NOTE_COLUMNS = ["report", "fact", "note", "pages"]
 _FIND_ORDER = 3  # ORDER BY ?report ?kind ?name
 _FIGURE_ORDER = ("report", "indicator", "about", "year", "breakdown")
 
@@ -147,6 +150,31 @@ _FIGURE_TERMS = _PREFIXES + """
 SELECT DISTINCT ?c ?l WHERE { ?c skos:prefLabel|skos:altLabel ?l . FILTER(isIRI(?c)) }
 """
 
+# queries/data-quality-notes.rq as it is: every row (tests/test_search.py compares the two). The
+# index runs it once per report graph, and once over the graphs no report owns (``report`` "").
+_NOTE_ROWS = _PREFIXES + """
+SELECT ?report ?fact ?note
+       (REPLACE(GROUP_CONCAT(DISTINCT IF(BOUND(?page), STR(?page), ""); separator=", "),
+                "^, |, $|(, ), ", "$1") AS ?pages)
+WHERE {
+  GRAPH ?g {
+    ?x esgkg:curationNote ?note .
+    OPTIONAL { ?x prov:wasDerivedFrom/esgkg:pageNumber ?page }
+  }
+  OPTIONAL { SELECT ?g ?x ?label WHERE { GRAPH ?g { ?x skos:prefLabel ?label } } }
+  OPTIONAL {
+    { SELECT ?x ?i WHERE { ?x esgkg:indicator ?i } }
+    { SELECT ?i ?ind WHERE { ?i skos:notation ?ind } }
+    { SELECT ?x ?p WHERE { ?x esgkg:refPeriod ?p } }
+    { SELECT ?p ?per WHERE { ?p rdfs:label ?per } }
+    { SELECT ?x ?v WHERE { ?x esgkg:valueAsPrinted ?v } }
+  }
+  BIND(COALESCE(?label, CONCAT(?ind, " ", ?per, " = ", ?v), STR(?x)) AS ?fact)
+  BIND(STRAFTER(STR(?g), "/graph/report/") AS ?report)
+}
+GROUP BY ?report ?fact ?note
+"""
+
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE find_rows(id INTEGER PRIMARY KEY, graph TEXT NOT NULL, thing TEXT NOT NULL,
@@ -156,12 +184,14 @@ CREATE TABLE figure_rows(id INTEGER PRIMARY KEY, graph TEXT NOT NULL,
                          k1 TEXT, k2 TEXT, k3 TEXT, k4 TEXT, k5 TEXT, terms TEXT NOT NULL);
 CREATE TABLE figure_keys(figure INTEGER NOT NULL, graph TEXT NOT NULL, iri TEXT NOT NULL);
 CREATE VIRTUAL TABLE figure_terms USING fts5(label, iri UNINDEXED, graph UNINDEXED, tokenize='trigram');
+CREATE TABLE note_rows(id INTEGER PRIMARY KEY, graph TEXT NOT NULL, k1 TEXT, k2 TEXT, terms TEXT NOT NULL);
 """
 _INDEXES = """
 CREATE INDEX find_rows_thing ON find_rows(thing, graph);
 CREATE INDEX find_rows_order ON find_rows(k1, k2, k3, id);
 CREATE INDEX figure_keys_iri ON figure_keys(iri, graph);
 CREATE INDEX figure_rows_order ON figure_rows(k1, k2, k3, k4, k5, id);
+CREATE INDEX note_rows_order ON note_rows(k1, k2, id);
 """
 
 
@@ -243,26 +273,29 @@ def build_index(target: Path, parts: Sequence[Path] | None = None) -> dict[str, 
     path = target / SEARCH_FILE
     for leftover in (path, path.with_name(SEARCH_FILE + "-journal")):
         leftover.unlink(missing_ok=True)
-    store = None if parts is not None else ox.Store.read_only(str(target))
+    store = ox.Store.read_only(str(target))
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA journal_mode=OFF")  # a new file in a build not yet complete
         conn.execute("PRAGMA synchronous=OFF")
         conn.executescript(_SCHEMA)
-        counts = {"things": 0, "figures": 0}
+        counts = {"things": 0, "figures": 0, "notes": 0}
+        graphs = sorted(g.value for g in store.named_graphs())
         with conn:
-            if store is None:
-                for part in parts or ():
+            if parts is not None:
+                for part in parts:
                     _copy_part(conn, part, counts)
             else:
-                graphs = sorted(g.value for g in store.named_graphs())
                 for graph in (g for g in graphs if "/graph/report/" in g):
                     found = _index_graph(conn, store, graphs, graph)
                     counts = {k: counts[k] + found[k] for k in counts}
+            # the notes in the graphs no report owns (the external facts'), once: their report is ""
+            shared = [ox.NamedNode(g) for g in graphs if "/graph/report/" not in g]
+            counts["notes"] += _index_notes(conn, store, shared, shared, "")
             conn.executescript(_INDEXES)
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("version", str(SEARCH_VERSION)), ("build", target.name),
-                ("things", str(counts["things"])), ("figures", str(counts["figures"]))])
+                *((key, str(n)) for key, n in counts.items())])
         conn.execute("INSERT INTO find_terms(find_terms) VALUES ('optimize')")
         conn.execute("INSERT INTO figure_terms(figure_terms) VALUES ('optimize')")
         conn.commit()
@@ -309,7 +342,8 @@ def _index_graph(conn: sqlite3.Connection, store: ox.Store, graphs: list[str], g
     # (tests/test_search.py compares them with the SPARQL over all the report's graphs)
     things = [ox.NamedNode(g) for g in (ONTOLOGY_GRAPH, graph) if g in graphs]
     return {"things": _index_things(conn, store, things, scope, report),
-            "figures": _index_figures(conn, store, scope, report)}
+            "figures": _index_figures(conn, store, scope, report),
+            "notes": _index_notes(conn, store, scope, [ox.NamedNode(graph)], report)}
 
 
 def _copy_part(conn: sqlite3.Connection, part: Path, counts: dict[str, int]) -> None:
@@ -328,15 +362,19 @@ def _copy_part(conn: sqlite3.Connection, part: Path, counts: dict[str, int]) -> 
                      "ORDER BY rowid", (shift,))
         conn.execute("INSERT INTO figure_terms(label, iri, graph) SELECT label, iri, graph "
                      "FROM part.figure_terms ORDER BY rowid")
-        for table, key in (("find_rows", "things"), ("figure_rows", "figures")):
+        shift = conn.execute("SELECT COALESCE(MAX(id), 0) FROM note_rows").fetchone()[0]
+        conn.execute("INSERT INTO note_rows SELECT id + ?, graph, k1, k2, terms FROM part.note_rows "
+                     "ORDER BY id", (shift,))
+        for table, key in (("find_rows", "things"), ("figure_rows", "figures"), ("note_rows", "notes")):
             counts[key] += conn.execute(f"SELECT COUNT(*) FROM part.{table}").fetchone()[0]
     finally:
         conn.commit()
         conn.execute("DETACH DATABASE part")
 
 
-def _select(store: ox.Store, sparql: str, scope: list[ox.NamedNode]) -> Iterator[Any]:
-    solutions = store.query(sparql, default_graph=scope, named_graphs=scope)
+def _select(store: ox.Store, sparql: str, scope: list[ox.NamedNode],
+            named: list[ox.NamedNode] | None = None) -> Iterator[Any]:
+    solutions = store.query(sparql, default_graph=scope, named_graphs=scope if named is None else named)
     assert isinstance(solutions, ox.QuerySolutions)
     return iter(solutions)
 
@@ -384,6 +422,20 @@ def _index_figures(conn: sqlite3.Connection, store: ox.Store, scope: list[ox.Nam
                      ((sol["l"].value, sol["c"].value, report)
                       for sol in _select(store, _FIGURE_TERMS, scope) if sol["c"].value in used))
     return n
+
+
+def _index_notes(conn: sqlite3.Connection, store: ox.Store, scope: list[ox.NamedNode],
+                 named: list[ox.NamedNode], report: str) -> int:
+    """The rows of data-quality-notes for the notes recorded in the ``named`` graphs (a report's,
+    or those no report owns), read over ``scope``; how many."""
+    rows = []
+    for sol in _select(store, _NOTE_ROWS, scope, named):
+        terms = [sol[c] for c in NOTE_COLUMNS]
+        terms[3] = _pages_in_order(terms[3])
+        rows.append((report, _value(terms[0]), _value(terms[1]),
+                     json.dumps([_encode(t) for t in terms], ensure_ascii=False)))
+    conn.executemany("INSERT INTO note_rows(graph, k1, k2, terms) VALUES (?, ?, ?, ?)", rows)
+    return len(rows)
 
 
 # -- reading it ---------------------------------------------------------------------------------
@@ -487,14 +539,23 @@ class SearchIndex:
             conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         return conn
 
-    def search(self, name: str, text: object, *, report: str | None = None, limit: int | None = None,
+    def search(self, name: str, text: object = None, *, report: str | None = None, limit: int | None = None,
                offset: int = 0, timeout: float | None = None) -> SearchResult:
-        """The rows of the named query ``name`` (``find`` or ``find-figure``) for ``text``, in the
-        query's order, ``offset`` rows skipped, at most ``limit`` (None: all)."""
+        """The rows of the named query ``name`` (``find`` or ``find-figure`` for ``text``; or
+        ``data-quality-notes``), in the query's order, ``offset`` rows skipped, at most ``limit``
+        (None: all)."""
         if name not in SEARCHABLE:
             raise InputError(f"{name!r} is not answered by the search index (only {', '.join(SEARCHABLE)})")
-        text = search_text(text)
         limit, offset = page_bounds(limit, offset)
+        params: dict[str, Any] = {"report": report, "limit": -1 if limit is None else limit + 1,
+                                  "offset": offset}
+        if name not in _TEXT_SEARCHES:
+            # a report's notes and those of the graphs no report owns, as the query over that
+            # report's graphs (plus ontology, vocabularies and external facts) gives them
+            sql = ("SELECT terms FROM note_rows WHERE :report IS NULL OR graph = :report OR graph = '' "
+                   "ORDER BY k1, k2, id LIMIT :limit OFFSET :offset")
+            return self._page(sql, params, NOTE_COLUMNS, limit, offset, timeout)
+        text = search_text(text)
         needle = text.lower()
         phrase = fts_phrase(text)
         if name == "find":
@@ -512,8 +573,12 @@ class SearchIndex:
                f"WHERE {match}esgkg_contains(label, :needle) AND (:report IS NULL OR graph = :report)) "
                f"{join} {where} (:report IS NULL OR r.graph = :report) ORDER BY {order} "
                f"LIMIT :limit OFFSET :offset")
-        params = {"phrase": phrase, "needle": needle, "report": report,
-                  "limit": -1 if limit is None else limit + 1, "offset": offset}
+        params.update(phrase=phrase, needle=needle)
+        return self._page(sql, params, columns, limit, offset, timeout)
+
+    def _page(self, sql: str, params: dict[str, Any], columns: list[str], limit: int | None, offset: int,
+              timeout: float | None) -> SearchResult:
+        """The rows of ``sql`` (one JSON ``terms`` column, ``limit`` + 1 asked for) as a page."""
         deadline = None if timeout is None else time.monotonic() + timeout
         conn = self._connect(deadline)
         try:
@@ -533,7 +598,8 @@ class SearchIndex:
         return SearchResult(list(columns), rows, truncated, offset)
 
     def labels(self, name: str) -> Iterable[tuple[str, str, str]]:
-        """(graph, row's key IRI, label) of every indexed label (for checks and tests)."""
+        """(graph, row's key IRI, label) of every indexed label of ``find`` or ``find-figure``
+        (for checks and tests)."""
         table, key = ("find_terms", "thing") if name == "find" else ("figure_terms", "iri")
         conn = self._connect(None)
         try:

@@ -27,7 +27,7 @@ from .. import ids
 from ..errors import InputError, StoreError
 from ..namespaces import PREFIXES, VOCAB
 from ..query import OPTIONAL, closest
-from ..search import DEFAULT_LIMIT, SEARCHABLE, page_bounds
+from ..search import DEFAULT_LIMIT, PAGED, SEARCHABLE, page_bounds
 from ..store import is_remote
 from ..store.builds import read_marker
 from ..store.execute import QueryResult, QueryTimeout
@@ -441,7 +441,7 @@ def named_query(name: str) -> Response:
     else:
         for key in ("limit", "offset"):
             if key not in declared and _single(key) is not None:
-                raise HttpError(400, f"{key} pages {' and '.join(SEARCHABLE)}; query {name} returns all "
+                raise HttpError(400, f"{key} pages {PAGED}; query {name} returns all "
                                      f"its rows (up to this server's cap of {config.max_rows:,})")
     # the same stage as the CLI and the API: find and find-figure from the search index, the
     # others from the SPARQL store
