@@ -443,8 +443,8 @@ def named_query(name: str) -> Response:
             if key not in declared and _single(key) is not None:
                 raise HttpError(400, f"{key} pages {PAGED}; query {name} returns all "
                                      f"its rows (up to this server's cap of {config.max_rows:,})")
-    # the same stage as the CLI and the API: find and find-figure from the search index, the
-    # others from the SPARQL store
+    # the same stage as the CLI and the API: find, find-figure and data-quality-notes from the
+    # search index, the others from the SPARQL store
     return _answer(lambda: kg.stream_named(name, values, report=report, timeout=config.timeout, limit=limit,
                                            offset=offset, allow_service=config.allow_service),
                    kind, fmt, formats, paged=paged)

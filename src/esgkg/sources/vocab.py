@@ -291,7 +291,6 @@ def _units(path: Path, vocab: Vocabularies, g: Graph) -> None:
             g.add((iri, ESGKG.ratioDenominator, ids.concept("indicator", u.per)))
 
 
-# (graph name, file, compiler) in dependency order: code lists first, indicators last.
 def _add_broader_transitive(graph: Graph, path: Path) -> None:
     """State each concept's ancestors with ``skos:broaderTransitive`` (SKOS: the transitive
     super-property of ``skos:broader``), so that "this concept or a narrower one" is one triple
@@ -314,6 +313,7 @@ def _add_broader_transitive(graph: Graph, path: Path) -> None:
             graph.add((concept, SKOS.broaderTransitive, ancestor))
 
 
+# (graph name, file, compiler) in dependency order: code lists first, indicators last.
 VOCABULARIES: list[tuple[str, str, Callable[[Path, Vocabularies, Graph], None]]] = [
     ("codelists", "codelists.csv", _codelists),
     ("codes", "codes.csv", _breakdown_codes),
