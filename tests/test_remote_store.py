@@ -294,13 +294,15 @@ def test_a_server_answering_something_else_is_a_clear_error(tmp_path):
 
 MALFORMED = [b"{}", b"[]", b"\xff", b'{"results": {"bindings": "x"}}', b'{"results": {"bindings": [1]}}',
              b'{"results": {"bindings": [{"g": {"type": "uri"}}]}}',
+             b'{"head": {"vars": ["g"]}, "results": {"bindings": "x"}}', b'{"boolean": "false"}',
              b'{"results": {"bindings": [' + b"1, " * 500_000 + b"1]}}"]  # huge: 1.5 MB
 
 
 @pytest.mark.parametrize("answer", MALFORMED)
 def test_a_malformed_json_answer_is_a_clear_error_for_every_reader(answer):
     """A server that answers every request with something that is not SPARQL JSON results: the
-    graph list, the build lock's holder and the build id each fail with a StoreError naming it."""
+    graph list, the build lock's holder, the build id and a query each fail with a StoreError
+    naming it (an answer of ``{}`` once read as a query with no rows)."""
     import http.server
     import threading
 
@@ -320,7 +322,10 @@ def test_a_malformed_json_answer_is_a_clear_error_for_every_reader(answer):
     try:
         url = f"http://127.0.0.1:{web.server_address[1]}/query"
         store = RemoteStore(StoreConfig.from_url(url), env={})
-        for read in (store.graphs, store.lock_holder, store.build_id):
+        for read in (store.graphs, store.lock_holder, store.build_id,
+                     # a query over a given graph (no graph list asked first): its own reader
+                     lambda: store.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+                                          graphs=["https://w3id.org/esgkg/graph/x"])):
             with pytest.raises(StoreError, match=re.escape(url)):
                 read()
     finally:

@@ -112,7 +112,7 @@ def test_the_index_gives_the_data_quality_notes_of_the_sparql_in_its_order(kg, r
             == collections.Counter(comparable(r, columns) for r in old))
     assert [order_key(r, "data-quality-notes") for r in new.terms] == [order_key(r, "data-quality-notes")
                                                                        for r in old]
-    # CALB's notes (591 curation notes in its sources) and Seres's are hundreds: both in the whole
+    # the notes of each report, and the external facts' (report ""), come back
     assert {r["report"] for r in new} == ({"", "calb-2023", "seres-2023"} if report is None else {"", report})
     for row in new.terms:
         pages = [int(p) for p in row["pages"].value.split(", ") if p]

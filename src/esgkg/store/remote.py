@@ -385,11 +385,15 @@ class RemoteStore(StoreReads):
             return RemoteResult("graph", [], triples, None, limit)
         data = _json(self._post_query(text, "application/sparql-results+json", dataset, timeout, form),
                      self.location)
-        if "boolean" in data:
-            return RemoteResult("ask", [], [], bool(data["boolean"]), None)
-        names = list(data.get("head", {}).get("vars", []))
+        if isinstance(data.get("boolean"), bool):
+            return RemoteResult("ask", [], [], data["boolean"], None)
+        head = data.get("head")
+        names = head.get("vars") if isinstance(head, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise StoreError(f"the store at {self.location} did not answer SPARQL JSON results (no "
+                             "head.vars list of names, and no boolean)")
         rows = [{n: (_term(b[n]) if n in b else None) for n in names}
-                for b in data.get("results", {}).get("bindings", [])]
+                for b in _solutions(data, self.location)]
         return RemoteResult("select", names, rows, None, limit)
 
     def dump_graph(self, graph: str) -> bytes:
@@ -590,7 +594,12 @@ def _json(body: bytes, where: str) -> dict:
 def _bindings(body: bytes, where: str) -> list[dict]:
     """The solutions of a SPARQL JSON SELECT answer (``results.bindings``), each a mapping of
     variable to ``{"type", "value", ...}``; anything else is a StoreError naming the store."""
-    rows = _json(body, where).get("results", {})
+    return _solutions(_json(body, where), where)
+
+
+def _solutions(data: dict, where: str) -> list[dict]:
+    """``_bindings`` of an answer already read as JSON."""
+    rows = data.get("results", {})
     rows = rows.get("bindings") if isinstance(rows, dict) else None
     if not isinstance(rows, list) or not all(
             isinstance(r, dict) and all(isinstance(v, dict) and isinstance(v.get("value"), str)
